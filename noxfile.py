@@ -1,0 +1,59 @@
+"""Every workflow of the project is a session here. `nox` runs the default ones (CI).
+
+nox                      generated_fresh, lint, typecheck, tests   (the README's test command)
+nox -s generate          regenerate generated/ from openapi/
+nox -s bench             benchmark table vs raw httpx and label-studio-sdk
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["generated_fresh", "lint", "typecheck", "tests"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+EXTRAS = PYPROJECT["project"]["optional-dependencies"]
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate generated/ls_model_providers_api from openapi/ with the pinned generator."""
+    session.install(*EXTRAS["generate"])
+    session.run("python", "openapi/regenerate.py")
+
+
+@nox.session
+def generated_fresh(session: nox.Session) -> None:
+    """Fail if generated/ is not byte for byte what openapi/ generates."""
+    session.install(*EXTRAS["generate"])
+    session.run("python", "openapi/regenerate.py", "--check")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check on the handwritten code."""
+    session.install(*[r for r in EXTRAS["generate"] if r.startswith("ruff")])
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on both packages (configured in pyproject.toml)."""
+    session.install("-e", ".[dev]")
+    session.run("mypy")
+    session.run("mypy", "tests", "noxfile.py", "openapi/regenerate.py")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The project's test suite."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)

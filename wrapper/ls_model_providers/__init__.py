@@ -1,0 +1,59 @@
+"""Typed client for Label Studio Enterprise's ``GET /api/model-provider-connections/{id}/``.
+
+Example::
+
+    from ls_model_providers import Client
+
+    with Client(base_url="https://ls.example.com", api_key="...") as client:
+        conn = client.get_connection(1)
+        print(conn.provider, conn.budget_limit, conn.model_params_dict)
+"""
+
+from ls_model_providers_api.types import UNSET, Unset
+
+from ._auth import PersonalAccessTokenAuth, TokenAuth
+from ._client import AsyncClient, Client
+from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    EndpointNotAvailableError,
+    LabelStudioError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+)
+from ._models import Connection, DetailedResponse
+from ._retry import RetryPolicy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "UNSET",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AuthenticationError",
+    "Client",
+    "Connection",
+    "DetailedResponse",
+    "EndpointNotAvailableError",
+    "LabelStudioError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PersonalAccessTokenAuth",
+    "RateLimitError",
+    "ResponseValidationError",
+    "RetryPolicy",
+    "ServerError",
+    "TokenAuth",
+    "Unset",
+    "__version__",
+]

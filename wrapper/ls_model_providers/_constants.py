@@ -1,0 +1,33 @@
+"""Named defaults, in one place. Every number here is documented in the README."""
+
+from __future__ import annotations
+
+import httpx
+
+#: Per attempt: 5 s to connect, 30 s for each read/write/pool wait.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+#: Retries after the first attempt (so at most 3 requests per call).
+DEFAULT_MAX_RETRIES = 2
+#: Whole call, every attempt and wait included; no retry starts past it.
+DEFAULT_DEADLINE = 120.0
+#: Full-jitter exponential backoff: attempt n waits uniform(0, min(CAP, BASE * 2**n)).
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+#: A server's Retry-After / retry-after-ms is honoured up to this many seconds.
+RETRY_AFTER_CAP = 60.0
+#: Statuses worth retrying for an idempotent GET (500 only when asked: it is usually a bug).
+RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
+#: At most this many redirects per attempt.
+MAX_REDIRECTS = 5
+#: Default parallelism of get_connections().
+DEFAULT_CONCURRENCY = 8
+
+MAX_ID = 2**63 - 1
+ENDPOINT_PATH = "api/model-provider-connections/"
+TOKEN_REFRESH_PATH = "api/token/refresh/"  # noqa: S105 - a path, not a password
+#: An access token is refreshed this many seconds before its `exp`.
+REFRESH_MARGIN = 30.0
+
+ENV_URL = "LABEL_STUDIO_URL"
+ENV_API_KEY = "LABEL_STUDIO_API_KEY"
+LOGGER_NAME = "ls_model_providers"

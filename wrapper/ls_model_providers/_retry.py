@@ -1,0 +1,111 @@
+"""The retry policy: small pure functions, so each decision is unit- and property-tested.
+
+GET is idempotent, so a call is retried after a connection error, a read timeout, or a
+408/429/502/503/504 (500 only with ``retry_on_500=True``), never after another 4xx. The wait
+is the server's ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date) when it sent
+one, capped at ``retry_after_cap``; otherwise exponential backoff with full jitter. No retry
+starts when its wait would end past the call's deadline.
+
+A library (stamina, tenacity) would not make this smaller: the core client depends on httpx
+and attrs only, and neither library reads Retry-After headers for us.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import math
+from collections.abc import Callable, Mapping
+
+import attrs
+
+from . import _constants as C
+
+__all__ = ["RetryPolicy"]
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How a call is retried. ``RetryPolicy(max_retries=0)`` turns retries off.
+
+    Example::
+
+        Client(base_url=..., api_key=..., retry=RetryPolicy(max_retries=5, retry_on_500=True))
+
+    Args:
+        max_retries: retries after the first attempt.
+        backoff_base: first backoff ceiling, in seconds; doubles per attempt.
+        backoff_cap: the largest backoff ceiling, in seconds.
+        retry_after_cap: a server-requested wait is honoured up to this many seconds.
+        deadline: seconds for the whole call, waits included (``None``: no deadline).
+        retry_on_500: also retry 500 Internal Server Error.
+    """
+
+    max_retries: int = attrs.field(default=C.DEFAULT_MAX_RETRIES, validator=attrs.validators.ge(0))
+    backoff_base: float = attrs.field(default=C.BACKOFF_BASE, validator=attrs.validators.ge(0))
+    backoff_cap: float = attrs.field(default=C.BACKOFF_CAP, validator=attrs.validators.ge(0))
+    retry_after_cap: float = attrs.field(
+        default=C.RETRY_AFTER_CAP, validator=attrs.validators.ge(0)
+    )
+    deadline: float | None = C.DEFAULT_DEADLINE
+    retry_on_500: bool = False
+
+
+def is_retryable_status(status: int, policy: RetryPolicy) -> bool:
+    """True for statuses a GET may be retried on."""
+    return status in C.RETRY_STATUSES or (status == 500 and policy.retry_on_500)
+
+
+def parse_retry_after(headers: Mapping[str, str], now: dt.datetime | None = None) -> float | None:
+    """Seconds the server asked us to wait, or ``None`` when it did not say (or said nonsense).
+
+    ``retry-after-ms`` (milliseconds) wins over ``Retry-After`` (seconds or an HTTP date).
+    """
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        seconds: float | None
+        try:
+            seconds = float(raw) * scale
+        except ValueError:
+            seconds = _seconds_until_http_date(raw, now) if scale == 1.0 else None
+        if seconds is not None and math.isfinite(seconds):
+            return max(0.0, seconds)
+    return None
+
+
+def _seconds_until_http_date(raw: str, now: dt.datetime | None) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+
+
+def backoff(attempt: int, policy: RetryPolicy, random: Callable[[], float]) -> float:
+    """Full-jitter backoff before retry number ``attempt`` (0-based); ``random()`` in [0, 1)."""
+    ceiling = min(policy.backoff_cap, policy.backoff_base * 2.0 ** min(attempt, 62))
+    return ceiling * random()
+
+
+def retry_delay(
+    attempt: int,
+    policy: RetryPolicy,
+    *,
+    retry_after: float | None,
+    random: Callable[[], float],
+) -> float:
+    """Seconds to wait before retry number ``attempt``: the server's wish (capped) or backoff."""
+    if retry_after is not None:
+        return min(retry_after, policy.retry_after_cap)
+    return backoff(attempt, policy, random)
+
+
+def may_retry(attempt: int, delay: float, elapsed: float, policy: RetryPolicy) -> bool:
+    """Whether retry number ``attempt`` may start after waiting ``delay`` seconds."""
+    if attempt >= policy.max_retries:
+        return False
+    return policy.deadline is None or elapsed + delay < policy.deadline
