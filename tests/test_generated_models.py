@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from hypothesis import given
+
 from ls_model_providers_api.models import (
     BudgetResetPeriodEnum,
     ModelParamsObject,

@@ -97,7 +97,10 @@ class _Base:
             return t
         cap = max(remaining, 0.001)
         return httpx.Timeout(
-            *(min(v, cap) if v is not None else cap for v in (t.connect, t.read, t.write, t.pool))
+            connect=min(t.connect, cap) if t.connect is not None else cap,
+            read=min(t.read, cap) if t.read is not None else cap,
+            write=min(t.write, cap) if t.write is not None else cap,
+            pool=min(t.pool, cap) if t.pool is not None else cap,
         )
 
     def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.URL:

@@ -17,6 +17,8 @@ from typing import Any
 
 import attrs
 import httpx
+
+from ls_model_providers_api import models as generated_models
 from ls_model_providers_api.models import ModelParamsObject, ModelProviderConnection
 from ls_model_providers_api.types import Unset
 
@@ -109,7 +111,8 @@ def _json_types(hint: Any) -> tuple[tuple[type, ...], bool, tuple[_Check, ...] |
 
 
 def _table(cls: type) -> tuple[_Check, ...]:
-    hints = typing.get_type_hints(cls)
+    # The generated modules import their nested models only under TYPE_CHECKING.
+    hints = typing.get_type_hints(cls, localns=vars(generated_models))
     table = []
     for field in attrs.fields(cls):
         if field.name == "additional_properties":
@@ -119,8 +122,19 @@ def _table(cls: type) -> tuple[_Check, ...]:
     return tuple(table)
 
 
-_JSON_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object"}
+_JSON_NAMES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    dict: "object",
+    list: "array",
+}
 _JSON_NAMES[_NoneType] = "null"
+
+
+def _null_last(name: str) -> bool:
+    return name == "null"
 
 
 def _type_name(value: object) -> str:
@@ -133,17 +147,17 @@ def _problem(data: Mapping[str, Any], table: tuple[_Check, ...], prefix: str = "
         if name not in data:
             if optional:
                 continue
-            return f"missing required field {prefix}{name!r}"
+            return f"missing required field '{prefix}{name}'"
         value = data[name]
         # bool is an int subclass in Python, not in JSON.
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-            expected = " or ".join(_JSON_NAMES.get(t, t.__name__) for t in allowed)
-            return f"field {prefix}{name!r}: expected {expected}, got {_type_name(value)}"
+            names = sorted((_JSON_NAMES.get(t, t.__name__) for t in allowed), key=_null_last)
+            return f"field '{prefix}{name}': expected {' or '.join(names)}, got {_type_name(value)}"
         if is_datetime and isinstance(value, str):
             try:
                 dt.datetime.fromisoformat(value)
             except ValueError:
-                return f"field {prefix}{name!r}: not an ISO 8601 date-time"
+                return f"field '{prefix}{name}': not an ISO 8601 date-time"
         if nested is not None and isinstance(value, dict):
             found = _problem(value, nested, f"{prefix}{name}.")
             if found:

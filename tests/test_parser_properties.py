@@ -1,0 +1,80 @@
+"""Any 200 body becomes a Connection or a ResponseValidationError, never anything else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ls_model_providers import Connection, ResponseValidationError
+from ls_model_providers._client import check_connection_id
+from ls_model_providers._constants import MAX_ID
+from ls_model_providers._models import parse_connection
+
+from .helpers import body
+from .payloads import connections, json_values
+
+REQUEST = httpx.Request("GET", "https://h.example/api/model-provider-connections/1/")
+
+
+def _parse(content: bytes) -> Connection | ResponseValidationError:
+    response = httpx.Response(200, content=content, request=REQUEST)
+    try:
+        return parse_connection(response)
+    except ResponseValidationError as error:
+        assert error.status_code == 200
+        assert error.body == content
+        return error
+
+
+def _mutations() -> st.SearchStrategy[dict[str, Any]]:
+    base = body()
+    return st.builds(
+        lambda key, value, drop: (
+            {k: v for k, v in base.items() if k != key} if drop else {**base, key: value}
+        ),
+        st.sampled_from(sorted(base)),
+        json_values,
+        st.booleans(),
+    )
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=300))
+def test_any_bytes(content: bytes) -> None:
+    _parse(content)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_any_json_value(value: Any) -> None:
+    result = _parse(json.dumps(value).encode())
+    assert isinstance(result, ResponseValidationError) or isinstance(value, dict)
+
+
+@settings(max_examples=300)
+@given(_mutations())
+def test_mutated_bodies(payload: dict[str, Any]) -> None:
+    _parse(json.dumps(payload).encode())
+
+
+@given(connections)
+def test_valid_bodies_parse(payload: dict[str, Any]) -> None:
+    result = _parse(json.dumps(payload).encode())
+    assert isinstance(result, Connection), result
+
+
+@given(st.one_of(st.integers(), st.booleans(), st.floats(), st.text(), st.none(), st.binary()))
+def test_id_check(value: object) -> None:
+    valid = type(value) is int and 1 <= value <= MAX_ID
+    try:
+        assert check_connection_id(value) == value
+        assert valid
+    except TypeError:
+        assert not isinstance(value, int) or isinstance(value, bool)
+    except ValueError:
+        assert isinstance(value, int)
+        assert not valid
