@@ -79,8 +79,6 @@ class PersonalAccessTokenAuth(httpx.Auth):
         clock: seconds since the epoch (tests inject one).
     """
 
-    requires_response_body = True
-
     def __init__(
         self, refresh_token: str, *, base_url: str, clock: Callable[[], float] = time.time
     ) -> None:
@@ -147,7 +145,9 @@ class PersonalAccessTokenAuth(httpx.Auth):
             if not self._fresh() or attempt:
                 with self._thread_lock:
                     if self._generation == seen or not self._fresh():
-                        self._accept((yield self._refresh_request()))
+                        refreshed = yield self._refresh_request()
+                        refreshed.read()
+                        self._accept(refreshed)
             seen = self._generation
             self._authorize(request)
             response = yield request
@@ -164,7 +164,9 @@ class PersonalAccessTokenAuth(httpx.Auth):
             if not self._fresh() or attempt:
                 async with self._async_lock:
                     if self._generation == seen or not self._fresh():
-                        self._accept((yield self._refresh_request()))
+                        refreshed = yield self._refresh_request()
+                        await refreshed.aread()
+                        self._accept(refreshed)
             seen = self._generation
             self._authorize(request)
             response = yield request

@@ -1,6 +1,8 @@
 """The ``ls-model-providers`` command.
 
     ls-model-providers get ID [--base-url URL] [--api-key KEY]
+    ls-model-providers mock [--host H] [--port N] [--api-key KEY] [--data FILE] [--faults SPEC]
+                            [--model-params string|object] [--defect NAME ...]
 
 Exit codes: 0 ok, 1 the API answered with an error, 2 usage or configuration error,
 3 the endpoint is not available on this deployment (Community Edition or a wrong URL).
@@ -11,7 +13,9 @@ on stdout with secrets redacted; errors go to stderr, never with the key.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -57,7 +61,76 @@ def build_parser() -> argparse.ArgumentParser:
     )
     get.add_argument("id", type=_positive_id, help="connection id")
     _add_target(get)
+
+    mock = commands.add_parser("mock", help="serve the mock Enterprise endpoint on loopback")
+    mock.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    mock.add_argument(
+        "--port", type=int, default=8080, help="port (0: any free port; default 8080)"
+    )
+    mock.add_argument("--api-key", help="legacy token of the admin user (default: a fixed one)")
+    mock.add_argument(
+        "--data", help="JSON data file (users and connections) instead of the default set"
+    )
+    mock.add_argument(
+        "--faults", default="", help="fault plan, e.g. rate=0.2,seed=1,kinds=429+503+drop"
+    )
+    mock.add_argument("--model-params", choices=["object", "string"], default="object",
+                      help="how model_params is sent: object (newer servers) or string (the docs)")  # fmt: skip
+    mock.add_argument(
+        "--defect", action="append", default=[], help="switch on a contract violation (testing)"
+    )
+    mock.add_argument(
+        "--no-legacy-tokens", action="store_true", help="refuse Token auth like a new organisation"
+    )
     return parser
+
+
+def _mock(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .mock import FaultPlan, MockData, create_app, default_data, free_port
+        from .mock._server import config
+    except ImportError as exc:
+        print(
+            f"error: the mock needs the 'mock' extra: pip install 'ls-model-providers[mock]' ({exc})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        data = MockData.from_json(args.data) if args.data else default_data(args.api_key)
+        if args.data and args.api_key:
+            data.users[0].token = args.api_key
+        app = create_app(
+            data=data, faults=FaultPlan.parse(args.faults), defects=args.defect,
+            model_params=args.model_params, legacy_tokens=not args.no_legacy_tokens,
+        )  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    port = args.port or free_port(args.host)
+    base_url = f"http://{args.host}:{port}"
+    sample = app.state.mock.data.connections[0]["id"] if app.state.mock.data.connections else 1
+    print(f"Label Studio Enterprise mock on {base_url}  (Ctrl-C to stop)")
+    print(f"  export LABEL_STUDIO_URL={base_url}")
+    print(f"  export LABEL_STUDIO_API_KEY={data.users[0].token}")
+    print(
+        f'  curl -H "Authorization: Token $LABEL_STUDIO_API_KEY" {base_url}/api/model-provider-connections/{sample}/'
+    )
+    sys.stdout.flush()
+    server = uvicorn.Server(config(app, args.host, port))
+    # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown (exit status -15); a
+    # stop asked for is a success here, so the signals just ask uvicorn to finish.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    server.run()
+    print("mock stopped")
+    return EXIT_OK
 
 
 def _get(args: argparse.Namespace) -> int:
@@ -69,21 +142,22 @@ def _get(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with client:
         try:
-            conn = client.get_connection(args.id)
+            detailed = client.get_connection_detailed(args.id)
         except EndpointNotAvailableError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_NOT_AVAILABLE
         except LabelStudioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_API_ERROR
-    print(json.dumps(redact(conn.to_dict()), indent=2, sort_keys=True))
+    # What the server sent (validated), not a re-serialisation; secrets redacted.
+    print(json.dumps(redact(json.loads(detailed.content)), indent=2, sort_keys=True))
     return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"get": _get}
+    handlers = {"get": _get, "mock": _mock}
     return handlers[args.command](args)
 
 

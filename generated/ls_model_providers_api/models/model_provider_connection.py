@@ -247,9 +247,9 @@ class ModelProviderConnection:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                created_by_type_1 = UserSimple.from_dict(data)
+                created_by_type_0 = UserSimple.from_dict(data)
 
-                return created_by_type_1
+                return created_by_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | UserSimple, data)

@@ -1,0 +1,416 @@
+"""The mock server: an ASGI app that answers like Label Studio Enterprise.
+
+Routes (everything else is Label Studio's HTML 404 page):
+
+* ``/api/model-provider-connections/{id}/`` - GET/HEAD/OPTIONS; other methods 405.
+* ``POST /api/token/refresh/`` - personal access token refresh -> ``{"access": ...}``.
+* ``GET|POST /api/token/`` - list / create the caller's personal access token.
+* ``GET /api/current-user/whoami`` - the authenticated user.
+* ``GET /docs/api/schema/json/`` - the served OpenAPI schema (our fragment).
+* ``GET /_mock/stats`` - request, status and injected-fault counters (mock only).
+
+Order of checks, as Django REST framework does it: authentication (401), permission
+(403), method (405), then the object lookup (404). Every error body has Label Studio's
+keys: ``id``, ``status_code``, ``version``, ``detail``, ``exc_info``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+import attrs
+import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ls_model_providers._spec import load_spec
+
+from ._data import MockData, User, default_data
+from ._faults import DEFECTS, FaultPlan
+
+__all__ = ["MockState", "create_app"]
+
+MOCK_VERSION = "2.30.0+ls-model-providers-mock"
+ALLOW = "GET, HEAD, OPTIONS"
+#: The views answer every method themselves (Starlette would send its own 405).
+ANY = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT"]
+NOT_PROVIDED = "Authentication credentials were not provided."
+LEGACY_DISABLED = "Authentication token no longer valid: legacy token authentication has been disabled for this organization"
+JWT_INVALID = "Given token not valid for any token type"
+NOT_FOUND = "No ModelProviderConnection matches the given query."
+PAGE_404 = (
+    "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>404 | Label Studio</title></head>"
+    "<body><h1>404</h1><p>Page not found</p></body></html>"
+)
+
+
+@attrs.define
+class MockState:
+    """Everything the app knows; ``app.state.mock`` in-process, for tests to inspect or change."""
+
+    data: MockData
+    faults: FaultPlan
+    defects: frozenset[str]
+    model_params: Literal["object", "string"]
+    created_by_username: bool
+    legacy_tokens: bool
+    version: str
+    jwt_secret: str
+    access_ttl: float
+    clock: Callable[[], float]
+    stats: Counter[str] = attrs.field(factory=Counter)
+    methods: Counter[str] = attrs.field(factory=Counter)
+    refresh_tokens: dict[int, str] = attrs.field(factory=dict)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def count(self, key: str, method: str | None = None) -> None:
+        with self._lock:
+            self.stats[key] += 1
+            if method:
+                self.methods[method] += 1
+
+    def issue_refresh_token(self, user_id: int) -> str:
+        """A personal access token (refresh JWT) for a user, as ``POST /api/token/`` makes."""
+        now = self.clock()
+        token = jwt.encode(
+            {"token_type": "refresh", "user_id": user_id, "iat": int(now), "exp": int(now) + 10 * 365 * 86400,
+             "jti": uuid.uuid4().hex},
+            self.jwt_secret, algorithm="HS256",
+        )  # fmt: skip
+        self.refresh_tokens[user_id] = token
+        return token
+
+    def _issue_access_token(self, user_id: int) -> str:
+        now = self.clock()
+        claims = {"token_type": "access", "user_id": user_id, "iat": int(now), "exp": now + self.access_ttl,
+                  "jti": uuid.uuid4().hex}  # fmt: skip
+        return jwt.encode(claims, self.jwt_secret, algorithm="HS256")
+
+    def _decode(self, token: str, token_type: str) -> User | None:
+        try:
+            claims = jwt.decode(
+                token,
+                self.jwt_secret,
+                algorithms=["HS256"],
+                # exp is checked below against the injectable clock, not the wall clock.
+                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        exp = claims.get("exp")
+        if (
+            claims.get("token_type") != token_type
+            or not isinstance(exp, int | float)
+            or exp <= self.clock()
+        ):
+            return None
+        user_id = claims.get("user_id")
+        return self.data.user(user_id) if isinstance(user_id, int) else None
+
+
+def create_app(
+    *,
+    data: MockData | None = None,
+    faults: FaultPlan | None = None,
+    defects: Iterable[str] = (),
+    model_params: Literal["object", "string"] = "object",
+    created_by_username: bool = True,
+    legacy_tokens: bool = True,
+    version: str = MOCK_VERSION,
+    jwt_secret: str = "ls-model-providers-mock-secret-key-0123456789",  # noqa: S107 - a mock's
+    access_ttl: float = 300.0,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """Build the mock app.
+
+    Example::
+
+        app = create_app()
+        token = app.state.mock.data.users[0].token
+        with httpx.Client(transport=httpx.ASGITransport(app), base_url="http://mock") as c:
+            c.get("/api/model-provider-connections/1/", headers={"Authorization": f"Token {token}"})
+
+    Args:
+        data: users, tokens and connections (default: ``default_data()``).
+        faults: transient faults to inject (default: none).
+        defects: contract violations to switch on (see ``DEFECTS``), for testing checkers.
+        model_params: ``"object"`` (newer servers) or ``"string"`` (the docs, older servers).
+        created_by_username: whether ``created_by`` includes ``username`` (newer servers).
+        legacy_tokens: ``False`` refuses ``Token`` auth as a server with legacy tokens disabled.
+        version: the ``version`` sent in error bodies.
+        access_ttl: lifetime of access tokens minted by the refresh endpoint, in seconds.
+        clock: seconds since the epoch (tests inject one to expire tokens).
+    """
+    unknown = set(defects) - set(DEFECTS)
+    if unknown:
+        raise ValueError(f"unknown defect(s) {sorted(unknown)}; known: {', '.join(DEFECTS)}")
+    if model_params not in ("object", "string"):
+        raise ValueError("model_params must be 'object' or 'string'")
+    state = MockState(
+        data=data or default_data(), faults=faults or FaultPlan(), defects=frozenset(defects),
+        model_params=model_params, created_by_username=created_by_username,
+        legacy_tokens=legacy_tokens, version=version, jwt_secret=jwt_secret,
+        access_ttl=access_ttl, clock=clock,
+    )  # fmt: skip
+    views = _Views(state)
+    app = Starlette(
+        routes=[
+            Route("/api/model-provider-connections/{id}/", views.connection, methods=ANY),
+            Route("/api/token/refresh/", views.token_refresh, methods=ANY),
+            Route("/api/token/", views.token, methods=ANY),
+            Route("/api/current-user/whoami", views.whoami, methods=ANY),
+            Route("/docs/api/schema/json/", views.schema),
+            Route("/_mock/stats", views.stats),
+            Route("/{path:path}", views.not_found, methods=ANY),
+        ]
+    )
+    app.state.mock = state
+    return app
+
+
+class _Views:
+    def __init__(self, state: MockState) -> None:
+        self.s = state
+
+    # -- helpers --------------------------------------------------------------------------
+    def error(
+        self, status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> Response:
+        self.s.count(f"status_{status}")
+        if "non_json_errors" in self.s.defects:
+            return Response(detail, status, headers=headers, media_type="text/plain")
+        body = {"id": str(uuid.uuid4()), "status_code": status, "version": self.s.version, "detail": detail,
+                "exc_info": None, **extra}  # fmt: skip
+        return JSONResponse(body, status, headers=headers)
+
+    def authenticate(self, request: Request) -> tuple[User | None, Response | None]:
+        """(user, None) or (None, 401 response), like LS's authentication classes."""
+        header = request.headers.get("authorization", "")
+        scheme, _, rest = header.partition(" ")
+        parts = rest.split()
+        failure: str | None = None
+        user: User | None = None
+        if scheme.lower() == "token":
+            if not parts:
+                failure = "Invalid token header. No credentials provided."
+            elif len(parts) > 1:
+                failure = "Invalid token header. Token string should not contain spaces."
+            else:
+                user = self.s.data.user_by_token(parts[0])
+                if user is None:
+                    failure = "Invalid token."
+                elif not self.s.legacy_tokens:
+                    user, failure = None, LEGACY_DISABLED
+        elif scheme.lower() == "bearer" and len(parts) == 1:
+            token = parts[0]
+            if "any_bearer" in self.s.defects:
+                user = self.s.data.users[0]
+            elif token.count(".") != 2:
+                failure = NOT_PROVIDED
+            else:
+                user = self.s._decode(token, "access")
+                failure = None if user else JWT_INVALID
+        else:
+            failure = NOT_PROVIDED
+        if user is None and "no_auth" in self.s.defects:
+            return self.s.data.users[0], None
+        if user is None:
+            headers = {"WWW-Authenticate": "Token", "Allow": ALLOW, "Vary": "Accept, Cookie"}
+            return None, self.error(401, failure or NOT_PROVIDED, headers)
+        return user, None
+
+    def render(self, conn: dict[str, Any]) -> dict[str, Any]:
+        body = dict(conn)
+        creator = self.s.data.user(conn["created_by"]) if conn["created_by"] is not None else None
+        if creator is None:
+            body["created_by"] = None
+        else:
+            body["created_by"] = {"id": creator.id, "first_name": creator.first_name, "last_name": creator.last_name,
+                                  "email": creator.email, "avatar": creator.avatar}  # fmt: skip
+            if self.s.created_by_username:
+                body["created_by"]["username"] = creator.username
+        if self.s.model_params == "string":
+            body["model_params"] = json.dumps(conn["model_params"])
+        defects = self.s.defects
+        if "wrong_type" in defects:
+            body["budget_limit"] = "100.0"
+        if "missing_required" in defects:
+            del body["created_at"]
+        if "null_non_nullable" in defects:
+            body["id"] = None
+        if "unknown_enum" in defects:
+            body["provider"] = "Mistral"
+        if "over_max_length" in defects:
+            body["deployment_name"] = "d" * 513
+        if "secret_field" in defects:
+            body["api_key"] = "sk-mock-LEAKED-provider-key-0123456789"
+        return body
+
+    # -- views ----------------------------------------------------------------------------
+    async def connection(self, request: Request) -> Response:
+        self.s.count("requests", request.method)
+        if "community" in self.s.defects:
+            return self.not_found_page()
+        fault = self.s.faults.next_fault()
+        if fault == "latency":
+            await asyncio.sleep(self.s.faults.latency)
+        elif fault in ("429", "502", "503", "504", "html"):
+            return self.fault_response(fault)
+        response = self.connection_response(request)
+        if fault == "truncate":
+            return _Truncated(response, keep_headers_length=False)
+        if fault == "drop":
+            return _Truncated(response, keep_headers_length=True)
+        return response
+
+    def connection_response(self, request: Request) -> Response:
+        user, failure = self.authenticate(request)
+        if failure:
+            return failure
+        assert user is not None
+        headers = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
+        if not user.can_view:
+            return self.error(403, "You do not have permission to perform this action.", headers)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            return self.error(405, f'Method "{request.method}" not allowed.', headers)
+        if request.method == "OPTIONS":
+            self.s.count("status_200")
+            meta = {"name": "Model Provider Connection Instance", "description": "",
+                    "renders": ["application/json"], "parses": ["application/json"]}  # fmt: skip
+            return JSONResponse(meta, headers=headers)
+        raw_id = request.path_params["id"]
+        try:
+            connection_id = int(raw_id)
+        except ValueError:
+            if "500_non_integer_id" in self.s.defects:
+                self.s.count("status_500")
+                return HTMLResponse("<h1>Server Error (500)</h1>", 500)
+            return self.error(404, "Not found.", headers)
+        conn = self.s.data.connection(connection_id, user.organization)
+        if conn is None:
+            return self.error(404, NOT_FOUND, headers)
+        self.s.count("status_200")
+        content = json.dumps(self.render(conn), separators=(",", ":")).encode()
+        media_type = "text/plain" if "wrong_content_type" in self.s.defects else "application/json"
+        response = Response(content, 200, headers=headers, media_type=media_type)
+        if request.method == "HEAD":
+            response.body = b""  # the headers (Content-Length included) are the GET's
+        return response
+
+    def fault_response(self, fault: str) -> Response:
+        if fault == "429":
+            seconds = self.s.faults.retry_after
+            return self.error(
+                429, f"Request was throttled. Expected available in {seconds:g} seconds.",
+                {"Retry-After": f"{seconds:g}"},
+            )  # fmt: skip
+        if fault == "html":
+            return HTMLResponse("<html><body><h1>Maintenance</h1></body></html>", 200)
+        names = {"502": "Bad Gateway", "503": "Service Unavailable", "504": "Gateway Timeout"}
+        return HTMLResponse(
+            f"<html><body><h1>{fault} {names[fault]}</h1></body></html>", int(fault)
+        )
+
+    def not_found_page(self) -> Response:
+        self.s.count("status_404_html")
+        return HTMLResponse(PAGE_404, 404)
+
+    async def not_found(self, request: Request) -> Response:
+        return self.not_found_page()
+
+    async def token_refresh(self, request: Request) -> Response:
+        self.s.count("token_refresh", request.method)
+        if request.method != "POST":
+            return self.error(
+                405, f'Method "{request.method}" not allowed.', {"Allow": "POST, OPTIONS"}
+            )
+        try:
+            payload = await request.json()
+        except ValueError:
+            return self.error(400, "JSON parse error")
+        refresh = payload.get("refresh") if isinstance(payload, dict) else None
+        if not isinstance(refresh, str):
+            return self.error(
+                400, "Validation error", validation_errors={"refresh": ["This field is required."]}
+            )
+        user = self.s._decode(refresh, "refresh")
+        if user is None or self.s.refresh_tokens.get(user.id) != refresh:
+            return self.error(
+                401, "Token is invalid or expired", {"WWW-Authenticate": 'Bearer realm="api"'}
+            )
+        return JSONResponse({"access": self.s._issue_access_token(user.id)})
+
+    async def token(self, request: Request) -> Response:
+        self.s.count("token", request.method)
+        user, failure = self.authenticate(request)
+        if failure:
+            return failure
+        assert user is not None
+        if request.method == "GET":
+            existing = self.s.refresh_tokens.get(user.id)
+            return JSONResponse([{"token": existing}] if existing else [])
+        if request.method == "POST":
+            if user.id in self.s.refresh_tokens:
+                return self.error(409, "You already have a valid token. Please revoke it first.")
+            return JSONResponse({"token": self.s.issue_refresh_token(user.id)}, 201)
+        return self.error(405, f'Method "{request.method}" not allowed.', {"Allow": "GET, POST"})
+
+    async def whoami(self, request: Request) -> Response:
+        user, failure = self.authenticate(request)
+        if failure:
+            return failure
+        assert user is not None
+        return JSONResponse({"id": user.id, "email": user.email, "username": user.username,
+                             "first_name": user.first_name, "last_name": user.last_name})  # fmt: skip
+
+    async def schema(self, request: Request) -> Response:
+        return JSONResponse(load_spec())
+
+    async def stats(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "stats": dict(self.s.stats),
+                "methods": dict(self.s.methods),
+                "faults": dict(self.s.faults.stats),
+            }
+        )
+
+
+class _Truncated(Response):
+    """A response cut in half: a truncated body (``truncate``) or a dropped connection
+    (``drop``: the headers promise the full length, then the connection closes early)."""
+
+    def __init__(self, original: Response, *, keep_headers_length: bool) -> None:
+        full = bytes(original.body)
+        self.part = full[: len(full) // 2]
+        super().__init__(self.part, original.status_code, media_type=original.media_type)
+        self.raw_headers = [(k, v) for k, v in original.raw_headers if k != b"content-length"]
+        length = len(full) if keep_headers_length and full else len(self.part)
+        self.raw_headers.append((b"content-length", str(length).encode()))
+        self.drop = keep_headers_length
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        try:
+            await send({"type": "http.response.body", "body": self.part, "more_body": False})
+        except Exception as exc:
+            # The server refused the short body: raising now makes uvicorn close the
+            # connection mid-response, which is the drop we want. In-process
+            # (httpx.ASGITransport) nothing is raised and the client gets the short body.
+            raise ConnectionDropped from exc
+
+
+class ConnectionDropped(Exception):
+    """Raised to make the ASGI server abort the connection (filtered from its log)."""

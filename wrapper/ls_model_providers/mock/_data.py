@@ -1,0 +1,183 @@
+"""The mock's data: organisations, users (with their tokens) and connections.
+
+Stored the way the server stores them (``model_params`` as an object, ``created_by`` as a
+user id or ``None``); ``_app.py`` renders them the way a server of a given age sends them.
+The default set is deterministic and covers every provider, Azure and Vertex specifics,
+nulls, budgets, two organisations and a connection whose creator was deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+PROVIDERS = ["OpenAI", "AzureOpenAI", "AzureAIFoundry", "VertexAI", "Gemini", "Anthropic", "Custom"]
+
+
+def legacy_token(seed: str) -> str:
+    """A deterministic 40-hex-char legacy token (the format Label Studio uses)."""
+    return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
+
+
+@attrs.define
+class User:
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    username: str
+    organization: int
+    token: str
+    #: Whether the user's role lets it view model provider connections.
+    can_view: bool = True
+    avatar: str | None = None
+
+
+@attrs.define
+class MockData:
+    users: list[User]
+    #: Connections as stored: ``created_by`` is a user id (or None), ``model_params`` a dict.
+    connections: list[dict[str, Any]]
+
+    def user_by_token(self, token: str) -> User | None:
+        return next((u for u in self.users if u.token == token), None)
+
+    def user(self, user_id: int) -> User | None:
+        return next((u for u in self.users if u.id == user_id), None)
+
+    def connection(self, connection_id: int, organization: int) -> dict[str, Any] | None:
+        """The connection if it exists *in this organisation* (others look missing)."""
+        return next(
+            (
+                c
+                for c in self.connections
+                if c["id"] == connection_id and c["organization"] == organization
+            ),
+            None,
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> MockData:
+        """Load ``{"users": [...], "connections": [...]}`` (the shape of ``to_json``)."""
+        raw = json.loads(Path(path).read_text())
+        return cls(users=[User(**u) for u in raw["users"]], connections=list(raw["connections"]))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"users": [attrs.asdict(u) for u in self.users], "connections": self.connections},
+            indent=2,
+        )
+
+
+def _params(*extra: str) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2, "default": 1.0},
+        "max_tokens": {"type": "integer", "minimum": 1},
+    }
+    for name in extra:
+        properties[name] = {"type": "string"}
+    return {"type": "object", "properties": properties}
+
+
+def _connection(
+    connection_id: int, provider: str, organization: int, created_by: int | None, **fields: Any
+) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": connection_id,
+        "provider": provider,
+        "scope": "Organization",
+        "organization": organization,
+        "created_by": created_by,
+        "created_at": f"2026-01-{connection_id:02d}T09:30:00.123456Z",
+        "updated_at": f"2026-02-{connection_id:02d}T12:00:00.000000Z",
+        "model_params": _params(),
+        "deployment_name": None,
+        "endpoint": None,
+        "google_project_id": None,
+        "google_location": None,
+        "cached_available_models": None,
+        "is_internal": False,
+        "budget_limit": None,
+        "budget_alert_threshold": None,
+        "budget_total_spent": 0.0,
+        "budget_reset_period": None,
+        "budget_last_reset_date": None,
+    }
+    base.update(fields)
+    return base
+
+
+def default_data(admin_token: str | None = None) -> MockData:
+    """The default data set. ``admin_token`` replaces the first user's legacy token."""
+    users = [
+        User(
+            1,
+            "ada@acme.example",
+            "Ada",
+            "Lovelace",
+            "ada",
+            1,
+            admin_token or legacy_token("ls-mock-ada"),
+        ),
+        User(
+            2,
+            "alan@acme.example",
+            "Alan",
+            "Turing",
+            "alan",
+            1,
+            legacy_token("ls-mock-alan"),
+            can_view=False,
+        ),
+        User(
+            3, "grace@globex.example", "Grace", "Hopper", "grace", 2, legacy_token("ls-mock-grace")
+        ),
+    ]
+    monthly = {"budget_limit": 100.0, "budget_alert_threshold": 80.0, "budget_total_spent": 12.5,
+               "budget_reset_period": "Monthly", "budget_last_reset_date": "2026-02-01T00:00:00.000000Z"}  # fmt: skip
+    connections = [
+        _connection(
+            1, "OpenAI", 1, 1, cached_available_models="gpt-4o,gpt-4o-mini,o3", budget_limit=1.0
+        ),
+        _connection(
+            2,
+            "AzureOpenAI",
+            1,
+            1,
+            deployment_name="gpt-4o-prod",
+            endpoint="https://acme-openai.openai.azure.com",
+            **monthly,
+        ),
+        _connection(
+            3,
+            "AzureAIFoundry",
+            1,
+            1,
+            deployment_name="phi-4",
+            endpoint="https://acme-foundry.services.ai.azure.com",
+            scope="User",
+        ),
+        _connection(
+            4,
+            "VertexAI",
+            1,
+            1,
+            google_project_id="acme-ml",
+            google_location="us-central1",
+            model_params=_params("safety_settings"),
+            budget_limit=500.0,
+            budget_reset_period="Yearly",
+            budget_total_spent=499.99,
+            budget_last_reset_date="2026-01-01T00:00:00.000000Z",
+        ),
+        _connection(5, "Gemini", 1, 1, scope="Model", is_internal=None),
+        _connection(6, "Anthropic", 1, None, cached_available_models="claude-sonnet-4-5"),
+        _connection(7, "Custom", 1, 2, endpoint="https://llm.acme.internal/v1", is_internal=True),
+        _connection(8, "OpenAI", 2, 3, scope="User", budget_limit=10.0),
+        _connection(9, "Anthropic", 2, 3),
+    ]
+    return MockData(users=users, connections=connections)

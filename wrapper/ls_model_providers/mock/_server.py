@@ -1,0 +1,84 @@
+"""Serve the mock with uvicorn: in a background thread (tests, the conformance suite) or in
+the foreground (``ls-model-providers mock``)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import uvicorn
+from starlette.applications import Starlette
+
+from ._app import ConnectionDropped, MockState
+
+__all__ = ["ServedMock", "free_port", "serve_in_thread"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago on ``host``."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class _HideInjectedDrops(logging.Filter):
+    """uvicorn logs an app exception with a traceback; an injected drop is not one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+def config(app: Starlette, host: str, port: int, **kwargs: Any) -> uvicorn.Config:
+    logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
+    return uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+        http="h11", timeout_graceful_shutdown=2, **kwargs,
+    )  # fmt: skip
+
+
+_DROP_FILTER = _HideInjectedDrops()
+
+
+@attrs.define
+class ServedMock:
+    """A mock being served on loopback: its ``base_url``, ``app`` and ``state``."""
+
+    base_url: str
+    app: Starlette
+    server: uvicorn.Server
+
+    @property
+    def state(self) -> MockState:
+        state: MockState = self.app.state.mock
+        return state
+
+    @property
+    def token(self) -> str:
+        """The first user's legacy token (an admin of organisation 1)."""
+        return self.state.data.users[0].token
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[ServedMock]:
+    """Serve ``app`` with one uvicorn worker in a daemon thread until the block ends."""
+    port = port or free_port(host)
+    server = uvicorn.Server(config(app, host, port))
+    thread = threading.Thread(target=server.run, name=f"ls-mock-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the mock server did not start on {host}:{port}")
+        time.sleep(0.01)
+    try:
+        yield ServedMock(base_url=f"http://{host}:{port}", app=app, server=server)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
