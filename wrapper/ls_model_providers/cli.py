@@ -3,9 +3,15 @@
     ls-model-providers get ID [--base-url URL] [--api-key KEY]
     ls-model-providers mock [--host H] [--port N] [--api-key KEY] [--data FILE] [--faults SPEC]
                             [--model-params string|object] [--defect NAME ...]
+    ls-model-providers conformance [--base-url URL] [--api-key KEY] [--id N] [--max-examples K]
+                            [--junit-xml PATH] [--json-report PATH] [--seed S] [--rate REQ_PER_S]
+    ls-model-providers spec-diff (--base-url URL | --against FILE)
 
-Exit codes: 0 ok, 1 the API answered with an error, 2 usage or configuration error,
-3 the endpoint is not available on this deployment (Community Edition or a wrong URL).
+Exit codes of ``get``: 0 ok, 1 the API answered with an error, 2 usage or configuration
+error, 3 the endpoint is not available on this deployment (Community Edition or a wrong URL).
+``conformance``: 0 conformant, 1 a check failed, 2 usage, 3 endpoint not served, 4
+credentials rejected. ``spec-diff``: 0 no breaking change, 1 breaking, 2 usage, 3 endpoint
+not in the served schema.
 URL and key default to ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY``. Output is JSON
 on stdout with secrets redacted; errors go to stderr, never with the key.
 """
@@ -15,9 +21,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
+
+import httpx
 
 from . import _constants as C
 from ._client import Client
@@ -82,7 +91,107 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument(
         "--no-legacy-tokens", action="store_true", help="refuse Token auth like a new organisation"
     )
+
+    conf = commands.add_parser(
+        "conformance", help="check a deployment (or the embedded mock) against the contract"
+    )
+    conf.add_argument(
+        "--base-url", help=f"deployment URL (default: ${C.ENV_URL}; none: the embedded mock)"
+    )
+    conf.add_argument(
+        "--api-key", help=f"legacy token or personal access token (default: ${C.ENV_API_KEY})"
+    )
+    conf.add_argument(
+        "--id", type=_positive_id, dest="connection_id", help="an existing connection id"
+    )
+    conf.add_argument(
+        "--max-examples", type=int, default=50, help="generated cases per mode (default 50)"
+    )
+    conf.add_argument("--max-requests", type=int, default=300, help="request budget (default 300)")
+    conf.add_argument("--junit-xml", help="write a JUnit XML report here")
+    conf.add_argument("--json-report", help="write a JSON report here")
+    conf.add_argument("--seed", type=int, help="seed for generated cases (reproducible runs)")
+    conf.add_argument("--rate", type=float, help="at most this many requests per second")
+
+    sdiff = commands.add_parser(
+        "spec-diff", help="compare the fragment with a deployment's OpenAPI schema"
+    )
+    source = sdiff.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--base-url", help="deployment URL; its schema is read from /docs/api/schema/json/"
+    )
+    source.add_argument("--against", help="an OpenAPI file (JSON or YAML)")
     return parser
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    try:
+        from .conformance import RunConfig, UsageError, run
+        from .conformance._report import console, write_json, write_junit
+    except ImportError as exc:
+        print(
+            f"error: needs the 'conformance' extra: pip install 'ls-model-providers[conformance]' ({exc})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.max_examples < 1 or args.max_requests < 1 or (args.rate is not None and args.rate <= 0):
+        print("error: --max-examples, --max-requests and --rate must be positive", file=sys.stderr)
+        return EXIT_USAGE
+    base_url = args.base_url or os.environ.get(C.ENV_URL)
+    config = RunConfig(
+        base_url=base_url, api_key=args.api_key or os.environ.get(C.ENV_API_KEY),
+        connection_id=args.connection_id, max_examples=args.max_examples, seed=args.seed,
+        rate=args.rate, max_requests=args.max_requests,
+    )  # fmt: skip
+    try:
+        report = run(config, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(console(report))
+    if args.junit_xml:
+        write_junit(report, args.junit_xml)
+    if args.json_report:
+        write_json(report, args.json_report)
+    return report.exit_code
+
+
+def _spec_diff(args: argparse.Namespace) -> int:
+    try:
+        import yaml
+
+        from ._spec import load_spec
+        from .conformance._specdiff import NOT_IN_SCHEMA, compare
+    except ImportError as exc:
+        print(f"error: needs the 'conformance' extra ({exc})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.against:
+            with open(args.against) as handle:
+                theirs = yaml.safe_load(handle)
+            source = args.against
+        else:
+            source = args.base_url.rstrip("/") + "/docs/api/schema/json/"
+            response = httpx.get(source, timeout=30, follow_redirects=True)
+            response.raise_for_status()
+            theirs = response.json()
+    except (OSError, ValueError, yaml.YAMLError, httpx.HTTPError) as exc:
+        print(f"error: cannot read {args.against or args.base_url}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not isinstance(theirs, dict):
+        print(f"error: {source} is not an OpenAPI document", file=sys.stderr)
+        return EXIT_USAGE
+    changes = compare(load_spec(), theirs)
+    if changes is None:
+        print(
+            f"{NOT_IN_SCHEMA} ({source}): a Community Edition server, or an Enterprise release without it"
+        )
+        return EXIT_NOT_AVAILABLE
+    for change in changes:
+        print(change)
+    breaking = [c for c in changes if c.breaking]
+    print(f"{len(changes)} difference(s), {len(breaking)} breaking, against {source}")
+    return EXIT_API_ERROR if breaking else EXIT_OK
 
 
 def _mock(args: argparse.Namespace) -> int:
@@ -157,7 +266,7 @@ def _get(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    handlers = {"get": _get, "mock": _mock}
+    handlers = {"get": _get, "mock": _mock, "conformance": _conformance, "spec-diff": _spec_diff}
     return handlers[args.command](args)
 
 

@@ -170,6 +170,7 @@ def create_app(
             Route("/api/token/", views.token, methods=ANY),
             Route("/api/current-user/whoami", views.whoami, methods=ANY),
             Route("/docs/api/schema/json/", views.schema),
+            Route("/api/version", views.version),
             Route("/_mock/stats", views.stats),
             Route("/{path:path}", views.not_found, methods=ANY),
         ]
@@ -274,6 +275,10 @@ class _Views:
         return response
 
     def connection_response(self, request: Request) -> Response:
+        if "." in request.path_params["id"]:
+            # DRF's router matches lookups with [^/.]+: an id with a dot never reaches the
+            # view (no auth, no JSON), Django's URL resolver answers with its HTML 404 page.
+            return self.not_found_page()
         user, failure = self.authenticate(request)
         if failure:
             return failure
@@ -326,6 +331,7 @@ class _Views:
         return HTMLResponse(PAGE_404, 404)
 
     async def not_found(self, request: Request) -> Response:
+        self.s.count("other_path", request.method)
         return self.not_found_page()
 
     async def token_refresh(self, request: Request) -> Response:
@@ -372,6 +378,11 @@ class _Views:
         assert user is not None
         return JSONResponse({"id": user.id, "email": user.email, "username": user.username,
                              "first_name": user.first_name, "last_name": user.last_name})  # fmt: skip
+
+    async def version(self, request: Request) -> Response:
+        # Label Studio answers /api/version without auth (Community and Enterprise).
+        edition = "Community" if "community" in self.s.defects else "Enterprise"
+        return JSONResponse({"release": self.s.version, "edition": edition, "mock": True})
 
     async def schema(self, request: Request) -> Response:
         return JSONResponse(load_spec())

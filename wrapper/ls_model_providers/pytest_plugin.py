@@ -1,4 +1,11 @@
-"""pytest fixtures for testing your own code against the mock (registered automatically).
+"""pytest integration, registered automatically when the package is installed.
+
+Options for running the conformance suite under pytest
+(``pytest --pyargs ls_model_providers.conformance --ls-base-url URL``): ``--ls-base-url``,
+``--ls-api-key``, ``--ls-id``, ``--ls-max-examples`` (URL and key default to
+``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY``; no URL: the embedded mock).
+
+Fixtures for testing your own code against the mock:
 
 * ``ls_mock_app`` - a fresh in-process app (``create_app()``); use it with
   ``httpx.ASGITransport`` (async) or ``SyncASGITransport`` (blocking).
@@ -24,13 +31,23 @@ import pytest
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from ._server import ServedMock
+    from .mock import ServedMock
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ls-model-providers", "Label Studio model provider conformance")
+    group.addoption(
+        "--ls-base-url", default=None, help="deployment URL (default: $LABEL_STUDIO_URL)"
+    )
+    group.addoption("--ls-api-key", default=None, help="token (default: $LABEL_STUDIO_API_KEY)")
+    group.addoption("--ls-id", type=int, default=None, help="an existing connection id")
+    group.addoption("--ls-max-examples", type=int, default=50, help="generated cases per mode")
 
 
 @pytest.fixture
 def ls_mock_app() -> Starlette:
     """A fresh in-process mock app with the default data."""
-    from . import create_app
+    from .mock import create_app
 
     return create_app()
 
@@ -38,7 +55,7 @@ def ls_mock_app() -> Starlette:
 @pytest.fixture(scope="session")
 def ls_mock_server() -> Iterator[ServedMock]:
     """A mock served by uvicorn on a free loopback port for the whole test session."""
-    from . import create_app, serve_in_thread
+    from .mock import create_app, serve_in_thread
 
     with serve_in_thread(create_app()) as served:
         yield served
