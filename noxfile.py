@@ -15,7 +15,7 @@ import nox
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["generated_fresh", "lint", "typecheck", "tests"]
+nox.options.sessions = ["generated_fresh", "lint", "typecheck", "tests", "sdk"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -54,6 +54,20 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The project's test suite."""
+    """The project's test suite (the SDK and real-server suites have sessions of their own)."""
     session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "--ignore=tests/sdk", "--ignore=tests/realserver", *session.posargs)
+
+
+@nox.session
+def sdk(session: nox.Session) -> None:
+    """The official label-studio-sdk against our served mock (the SDK lives only in this venv)."""
+    session.install("-e", ".[dev,bench]")
+    session.run("pytest", "tests/sdk", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print the benchmark table: ours vs raw httpx vs label-studio-sdk, same run."""
+    session.install("-e", ".[mock,bench]")
+    session.run("python", "benchmarks/bench.py")

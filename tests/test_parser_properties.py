@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ls_model_providers import Connection, ResponseValidationError
 from ls_model_providers._client import check_connection_id
 from ls_model_providers._constants import MAX_ID
-from ls_model_providers._models import parse_connection
+from ls_model_providers._models import build_connection, parse_connection
 
 from .helpers import body
 from .payloads import connections, json_values
@@ -65,6 +65,12 @@ def test_mutated_bodies(payload: dict[str, Any]) -> None:
 def test_valid_bodies_parse(payload: dict[str, Any]) -> None:
     result = _parse(json.dumps(payload).encode())
     assert isinstance(result, Connection), result
+
+
+@given(connections)
+def test_fast_parser_equals_the_generated_from_dict(payload: dict[str, Any]) -> None:
+    """The compiled plan builds exactly what the generated from_dict builds."""
+    assert build_connection(payload) == Connection.from_dict(payload)
 
 
 @given(st.one_of(st.integers(), st.booleans(), st.floats(), st.text(), st.none(), st.binary()))

@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any
 
 import httpx
 
@@ -90,7 +90,7 @@ class PersonalAccessTokenAuth(httpx.Auth):
         #: Bumped on every successful refresh: a waiter that sees it moved skips its own.
         self._generation = 0
         self._thread_lock = threading.Lock()
-        self._async_lock: asyncio.Lock | None = None
+        self._async_lock: Any = None  # an asyncio.Lock, made on first async use
         #: Number of refreshes done (observable for tests and logs).
         self.refresh_count = 0
 
@@ -158,6 +158,8 @@ class PersonalAccessTokenAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self._async_lock is None:
+            import asyncio
+
             self._async_lock = asyncio.Lock()
         seen = self._generation
         for attempt in range(2):

@@ -6,13 +6,11 @@ counts as success/retryable) lives in ``_Base``; the twins only send and sleep.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import random
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Self
 
@@ -69,6 +67,9 @@ class _Base:
         self._origin = (url.scheme, url.host, url.port)
         self._auth = auth
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        limits = self._timeout.as_dict().values()
+        #: The longest per-attempt timeout (None: unbounded), to skip capping on the hot path.
+        self._timeout_max = None if None in limits else max(v for v in limits if v is not None)
         self.retry = retry if retry is not None else RetryPolicy(max_retries=max_retries)
         self._random = random.random
         self._clock = time.monotonic
@@ -93,7 +94,7 @@ class _Base:
     def _timeout_within(self, remaining: float | None) -> httpx.Timeout:
         """The per-attempt timeout, shortened so no attempt outlives the call's deadline."""
         t = self._timeout
-        if remaining is None or all(v is not None and v <= remaining for v in t.as_dict().values()):
+        if remaining is None or (self._timeout_max is not None and self._timeout_max <= remaining):
             return t
         cap = max(remaining, 0.001)
         return httpx.Timeout(
@@ -163,6 +164,17 @@ class _Base:
             status = result.status_code if isinstance(result, httpx.Response) else repr(result)
             log.debug("GET %s attempt %d -> %s (%.1f ms)", url, attempt + 1, status, took)
 
+    @staticmethod
+    def _detailed(response: httpx.Response, attempts: int) -> DetailedResponse:
+        return DetailedResponse(
+            status_code=response.status_code,
+            headers=response.headers,
+            content=response.content,
+            parsed=parse_connection(response),
+            url=str(response.request.url),
+            attempts=attempts,
+        )
+
     def _deadline_error(self, url: str) -> APITimeoutError:
         return APITimeoutError(f"call deadline of {self.retry.deadline} s exceeded", url=url)
 
@@ -226,10 +238,15 @@ class Client(_Base):
         Raises ``TypeError``/``ValueError`` before any request when the id is not an int in
         ``1..2**63-1``.
         """
-        return self.get_connection_detailed(connection_id).parsed
+        return parse_connection(self._fetch(connection_id)[0])
 
     def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """Like ``get_connection``, with the status, headers, raw body and attempt count."""
+        response, attempts = self._fetch(connection_id)
+        return self._detailed(response, attempts)
+
+    def _fetch(self, connection_id: int) -> tuple[httpx.Response, int]:
+        """The first 2xx response and the number of attempts it took; raises on failure."""
         url = self._url(connection_id)
         start, attempt = self._clock(), 0
         while True:
@@ -245,14 +262,7 @@ class Client(_Base):
             self._log_attempt(url, attempt, start, response or exc)
             error, retryable, retry_after = self._outcome(url, response, exc)
             if error is None and response is not None:
-                return DetailedResponse(
-                    status_code=response.status_code,
-                    headers=response.headers,
-                    content=response.content,
-                    parsed=parse_connection(response),
-                    url=str(response.request.url),
-                    attempts=attempt + 1,
-                )
+                return response, attempt + 1
             assert error is not None
             self._sleep(self._next_delay(attempt, start, error, retryable, retry_after))
             attempt += 1
@@ -277,6 +287,8 @@ class Client(_Base):
 
         if not urls:
             return []
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=min(concurrency, len(urls))) as pool:
             return list(pool.map(one, urls))
 
@@ -341,6 +353,8 @@ class AsyncClient(_Base):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(transport=transport, headers=_ACCEPT)
+        import asyncio
+
         self._sleep = asyncio.sleep
 
     @classmethod
@@ -353,10 +367,15 @@ class AsyncClient(_Base):
 
     async def get_connection(self, connection_id: int) -> Connection:
         """Fetch one connection; see ``Client.get_connection``."""
-        return (await self.get_connection_detailed(connection_id)).parsed
+        return parse_connection((await self._fetch(connection_id))[0])
 
     async def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """See ``Client.get_connection_detailed``."""
+        response, attempts = await self._fetch(connection_id)
+        return self._detailed(response, attempts)
+
+    async def _fetch(self, connection_id: int) -> tuple[httpx.Response, int]:
+        """See ``Client._fetch``."""
         url = self._url(connection_id)
         start, attempt = self._clock(), 0
         while True:
@@ -372,14 +391,7 @@ class AsyncClient(_Base):
             self._log_attempt(url, attempt, start, response or exc)
             error, retryable, retry_after = self._outcome(url, response, exc)
             if error is None and response is not None:
-                return DetailedResponse(
-                    status_code=response.status_code,
-                    headers=response.headers,
-                    content=response.content,
-                    parsed=parse_connection(response),
-                    url=str(response.request.url),
-                    attempts=attempt + 1,
-                )
+                return response, attempt + 1
             assert error is not None
             await self._sleep(self._next_delay(attempt, start, error, retryable, retry_after))
             attempt += 1
@@ -388,6 +400,8 @@ class AsyncClient(_Base):
         self, connection_ids: Iterable[int], *, concurrency: int = C.DEFAULT_CONCURRENCY
     ) -> list[Connection | LabelStudioError]:
         """See ``Client.get_connections``: bounded concurrency, input order, errors in place."""
+        import asyncio
+
         ids = [check_connection_id(i) for i in connection_ids]
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")

@@ -1,0 +1,243 @@
+"""Benchmarks: our client vs raw httpx vs label-studio-sdk, same run, same machine.
+
+Run with ``nox -s bench`` (installs the SDK into the bench venv only). Prints one table.
+Numbers are medians of several repeats; lower is better except requests per second.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ls_model_providers import Client
+from ls_model_providers._models import build_connection, parse_connection
+from ls_model_providers.mock import create_app, default_data
+from ls_model_providers.mock._app import _Views
+
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+_views = _Views(create_app(data=default_data(TOKEN)).state.mock)
+BODY = json.dumps(_views.render(_views.s.data.connections[1])).encode()
+DATA = json.loads(BODY)
+HEADERS = {"Content-Type": "application/json"}
+
+
+def handler(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, content=BODY, headers=HEADERS)
+
+
+def per_call(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
+    """Median microseconds per call."""
+    for _ in range(min(number, 200)):
+        fn()
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        runs.append((time.perf_counter() - start) / number * 1e6)
+    return statistics.median(runs)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().server_bind()
+
+
+def _sdk(http_client: httpx.Client, base_url: str) -> Any:
+    try:
+        from label_studio_sdk import LabelStudio
+    except ImportError:
+        return None
+    return LabelStudio(base_url=base_url, api_key=TOKEN, httpx_client=http_client)
+
+
+def _client_rows(
+    label: str, base_url: str, transport: httpx.BaseTransport | None, number: int
+) -> list[list[str]]:
+    url = f"{base_url}/api/model-provider-connections/2/"
+    raw = httpx.Client(transport=transport, headers={"Authorization": f"Token {TOKEN}"})
+    ours = Client(base_url=base_url, api_key=TOKEN, transport=transport)
+    sdk = _sdk(httpx.Client(transport=transport), base_url)
+    raw_us = per_call(lambda: raw.get(url).json(), number)
+    ours_us = per_call(lambda: ours.get_connection(2), number)
+    rows = [
+        [f"per call, {label}", "raw httpx get + .json()", f"{raw_us:.1f} µs", "1.00x", ""],
+        [f"per call, {label}", "ls_model_providers get_connection", f"{ours_us:.1f} µs", f"{ours_us / raw_us:.2f}x",
+         "≤ 1.20x" if transport else ""],
+    ]  # fmt: skip
+    if sdk is not None:
+        sdk_us = per_call(lambda: sdk.model_providers.get(2), number)
+        rows.append(
+            [
+                f"per call, {label}",
+                "label-studio-sdk model_providers.get",
+                f"{sdk_us:.1f} µs",
+                f"{sdk_us / raw_us:.2f}x",
+                "",
+            ]
+        )
+    return rows
+
+
+def _parse_rows() -> list[list[str]]:
+    response = httpx.Response(
+        200, content=BODY, headers=HEADERS, request=httpx.Request("GET", "http://x/")
+    )
+
+    rows = [
+        ["parse one body", "json.loads (reference)", f"{per_call(lambda: json.loads(BODY), 20000):.1f} µs", "", ""],
+        ["parse one body", "ours: dict -> validated model", f"{per_call(lambda: build_connection(DATA), 20000):.1f} µs", "", "≤ 10 µs"],
+        ["parse one body", "ours: bytes -> validated model", f"{per_call(lambda: parse_connection(response), 20000):.1f} µs", "", ""],
+    ]  # fmt: skip
+    try:
+        from label_studio_sdk.core.unchecked_base_model import construct_type
+        from label_studio_sdk.types import ModelProviderConnection as SdkModel
+    except ImportError:
+        return rows
+    sdk_us = per_call(lambda: construct_type(type_=SdkModel, object_=DATA), 5000)
+    rows.append(
+        ["parse one body", "sdk: dict -> model (construct_type)", f"{sdk_us:.1f} µs", "", ""]
+    )
+    return rows
+
+
+def _import(module: str) -> tuple[float, float]:
+    """(median seconds to import, MB of resident memory it added) in fresh interpreters."""
+    code = (
+        "import time\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20\n"
+        "before = rss(); t = time.perf_counter()\n"
+        f"import {module}\n"
+        "print(time.perf_counter() - t, rss() - before)\n"
+    )
+    results = []
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+        results.append((float(out[0]), float(out[1])))
+    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+
+
+def _import_rows() -> list[list[str]]:
+    rows = []
+    base, _ = _import("httpx")
+    for module, label in [("httpx", "import httpx"), ("ls_model_providers", "import ls_model_providers"),
+                          ("label_studio_sdk", "from label_studio_sdk import LabelStudio")]:  # fmt: skip
+        try:
+            seconds, rss = _import(
+                module if module != "label_studio_sdk" else "label_studio_sdk as s; s.LabelStudio"
+            )
+        except subprocess.CalledProcessError:
+            continue
+        target = "≤ 1.30x" if module == "ls_model_providers" else ""
+        rows.append(
+            [
+                "import",
+                label,
+                f"{seconds * 1000:.0f} ms, +{rss:.0f} MB RSS",
+                f"{seconds / base:.2f}x",
+                target,
+            ]
+        )
+    return rows
+
+
+def _mock_throughput(seconds: float = 5.0, threads: int = 4) -> list[list[str]]:
+    """GETs per second the served mock (one uvicorn worker, own process) answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ls_model_providers", "mock", "--port", "0", "--api-key", TOKEN],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    base_url = process.stdout.readline().split()[5]
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(base_url + "/_mock/stats")
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        counts = [0] * threads
+        stop = time.monotonic() + seconds
+
+        def load(slot: int) -> None:
+            with httpx.Client(headers={"Authorization": f"Token {TOKEN}"}) as http:
+                while time.monotonic() < stop:
+                    assert (
+                        http.get(f"{base_url}/api/model-provider-connections/1/").status_code == 200
+                    )
+                    counts[slot] += 1
+
+        workers = [threading.Thread(target=load, args=(i,)) for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    rate = sum(counts) / seconds
+    return [
+        [
+            "served mock",
+            f"GETs/s, 1 uvicorn worker, {threads} client threads",
+            f"{rate:.0f} req/s",
+            "",
+            "≥ 1000",
+        ]
+    ]
+
+
+def main() -> None:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    loopback = f"http://127.0.0.1:{server.server_address[1]}"
+    rows = [["what", "who", "median", "vs raw", "target"]]
+    rows += _client_rows(
+        "in-process MockTransport", "http://bench.example", httpx.MockTransport(handler), 3000
+    )
+    rows += _client_rows("loopback, threading server", loopback, None, 1000)
+    rows += _parse_rows()
+    rows += _import_rows()
+    rows += _mock_throughput()
+    server.shutdown()
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for index, row in enumerate(rows):
+        print("| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |")
+        if index == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print(f"\npython {sys.version.split()[0]}, httpx {httpx.__version__}, {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
