@@ -49,7 +49,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on both packages (configured in pyproject.toml)."""
     session.install("-e", ".[dev]")
     session.run("mypy")
-    session.run("mypy", "tests", "noxfile.py", "openapi/regenerate.py")
+    session.run("mypy", "tests", "benchmarks", "noxfile.py", "openapi/regenerate.py")
 
 
 @nox.session
