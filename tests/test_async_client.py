@@ -69,7 +69,7 @@ async def test_errors_are_typed() -> None:
         Script(
             ("GET", url(1), ls_error(401, "Invalid token.")),
             ("GET", url(2), page),
-            ("GET", url(3), httpx.Response(200, content=b"{")),
+            ("GET", url(3), httpx.Response(200, content=b"[]")),
         )
     )
     with pytest.raises(AuthenticationError, match=r"Invalid token\."):

@@ -313,23 +313,49 @@ def test_default_timeout_is_5s_connect_30s_read() -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "why"),
+    ("content", "why", "malformed"),
     [
-        (b"<html>oops</html>", "not JSON"),
-        (b"", "not JSON"),
-        (b"\xff\xfe", "not JSON"),
-        (b"[]", "JSON array"),
-        (b"null", "JSON null"),
-        (b'"text"', "JSON string"),
+        (b"<html>oops</html>", "not JSON", True),
+        (b"", "not JSON", True),
+        (b"\xff\xfe", "not JSON", True),
+        (b'{"id": 1, "provid', "not JSON", True),
+        (b"[]", "JSON array", False),
+        (b"null", "JSON null", False),
+        (b'"text"', "JSON string", False),
     ],
 )
-def test_malformed_200_bodies_raise_response_validation_error(content: bytes, why: str) -> None:
-    client, _sleeps = make(Script(("GET", url(1), httpx.Response(200, content=content))))
+def test_malformed_200_bodies_raise_response_validation_error(
+    content: bytes, why: str, malformed: bool
+) -> None:
+    attempts = 3 if malformed else 1  # bytes that are not JSON were garbled on the way: retried
+    client, sleeps = make(
+        Script(*[("GET", url(1), httpx.Response(200, content=content))] * attempts)
+    )
     with pytest.raises(ResponseValidationError) as info:
         client.get_connection(1)
     assert info.value.status_code == 200
     assert info.value.body == content
-    assert why.split()[-1] in str(info.value) or why in str(info.value)
+    assert info.value.malformed is malformed
+    assert why in str(info.value)
+    assert len(sleeps) == attempts - 1
+
+
+def test_truncated_body_is_retried_then_parsed() -> None:
+    script = Script(
+        ("GET", url(1), httpx.Response(200, content=b'{"id": 1, "pro')), ("GET", url(1), ok())
+    )
+    client, _ = make(script)
+    assert client.get_connection_detailed(1).attempts == 2
+
+
+def test_malformed_body_retry_can_be_turned_off() -> None:
+    client, sleeps = make(
+        Script(("GET", url(1), httpx.Response(200, content=b"{"))),
+        retry=RetryPolicy(retry_on_malformed_body=False),
+    )
+    with pytest.raises(ResponseValidationError):
+        client.get_connection(1)
+    assert sleeps == []
 
 
 @pytest.mark.parametrize(

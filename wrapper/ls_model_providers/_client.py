@@ -22,6 +22,7 @@ from ._errors import (
     APIConnectionError,
     APITimeoutError,
     LabelStudioError,
+    ResponseValidationError,
     make_status_error,
 )
 from ._models import Connection, DetailedResponse, parse_connection
@@ -123,23 +124,34 @@ class _Base:
 
     def _outcome(
         self, url: str, response: httpx.Response | None, exc: Exception | None
-    ) -> tuple[LabelStudioError | None, bool, float | None]:
-        """(error or None on success, retryable?, server-requested wait) for one attempt."""
+    ) -> tuple[Connection | None, LabelStudioError | None, bool, float | None]:
+        """(connection, error, retryable?, server-requested wait) for one attempt."""
         if response is not None:
             status = response.status_code
             if 200 <= status < 300:
-                return None, False, None
+                try:
+                    return parse_connection(response), None, False, None
+                except ResponseValidationError as invalid:
+                    # Bytes that are not JSON at all were cut or garbled on the way (a
+                    # truncated body); a well-formed body of the wrong shape would come back
+                    # the same, so only the former is worth another GET.
+                    return (
+                        None,
+                        invalid,
+                        invalid.malformed and self.retry.retry_on_malformed_body,
+                        None,
+                    )
             error = make_status_error(response)
             if is_retryable_status(status, self.retry):
-                return error, True, parse_retry_after(response.headers)
-            return error, False, None
+                return None, error, True, parse_retry_after(response.headers)
+            return None, error, False, None
         assert exc is not None
         if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(f"timed out: {type(exc).__name__}", url=url), True, None
+            return None, APITimeoutError(f"timed out: {type(exc).__name__}", url=url), True, None
         if isinstance(exc, LabelStudioError):
-            return exc, False, None
+            return None, exc, False, None
         retryable = isinstance(exc, _RETRYABLE_TRANSPORT)
-        return APIConnectionError(f"{type(exc).__name__}: {exc}", url=url), retryable, None
+        return None, APIConnectionError(f"{type(exc).__name__}: {exc}", url=url), retryable, None
 
     def _next_delay(
         self,
@@ -165,12 +177,14 @@ class _Base:
             log.debug("GET %s attempt %d -> %s (%.1f ms)", url, attempt + 1, status, took)
 
     @staticmethod
-    def _detailed(response: httpx.Response, attempts: int) -> DetailedResponse:
+    def _detailed(
+        response: httpx.Response, attempts: int, connection: Connection
+    ) -> DetailedResponse:
         return DetailedResponse(
             status_code=response.status_code,
             headers=response.headers,
             content=response.content,
-            parsed=parse_connection(response),
+            parsed=connection,
             url=str(response.request.url),
             attempts=attempts,
         )
@@ -238,15 +252,14 @@ class Client(_Base):
         Raises ``TypeError``/``ValueError`` before any request when the id is not an int in
         ``1..2**63-1``.
         """
-        return parse_connection(self._fetch(connection_id)[0])
+        return self._fetch(connection_id)[2]
 
     def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """Like ``get_connection``, with the status, headers, raw body and attempt count."""
-        response, attempts = self._fetch(connection_id)
-        return self._detailed(response, attempts)
+        return self._detailed(*self._fetch(connection_id))
 
-    def _fetch(self, connection_id: int) -> tuple[httpx.Response, int]:
-        """The first 2xx response and the number of attempts it took; raises on failure."""
+    def _fetch(self, connection_id: int) -> tuple[httpx.Response, int, Connection]:
+        """The first valid 2xx response, the attempts it took, its connection; raises on failure."""
         url = self._url(connection_id)
         start, attempt = self._clock(), 0
         while True:
@@ -260,9 +273,9 @@ class Client(_Base):
             except (httpx.HTTPError, LabelStudioError) as caught:
                 exc = caught
             self._log_attempt(url, attempt, start, response or exc)
-            error, retryable, retry_after = self._outcome(url, response, exc)
-            if error is None and response is not None:
-                return response, attempt + 1
+            connection, error, retryable, retry_after = self._outcome(url, response, exc)
+            if connection is not None and response is not None:
+                return response, attempt + 1, connection
             assert error is not None
             self._sleep(self._next_delay(attempt, start, error, retryable, retry_after))
             attempt += 1
@@ -367,14 +380,13 @@ class AsyncClient(_Base):
 
     async def get_connection(self, connection_id: int) -> Connection:
         """Fetch one connection; see ``Client.get_connection``."""
-        return parse_connection((await self._fetch(connection_id))[0])
+        return (await self._fetch(connection_id))[2]
 
     async def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """See ``Client.get_connection_detailed``."""
-        response, attempts = await self._fetch(connection_id)
-        return self._detailed(response, attempts)
+        return self._detailed(*(await self._fetch(connection_id)))
 
-    async def _fetch(self, connection_id: int) -> tuple[httpx.Response, int]:
+    async def _fetch(self, connection_id: int) -> tuple[httpx.Response, int, Connection]:
         """See ``Client._fetch``."""
         url = self._url(connection_id)
         start, attempt = self._clock(), 0
@@ -389,9 +401,9 @@ class AsyncClient(_Base):
             except (httpx.HTTPError, LabelStudioError) as caught:
                 exc = caught
             self._log_attempt(url, attempt, start, response or exc)
-            error, retryable, retry_after = self._outcome(url, response, exc)
-            if error is None and response is not None:
-                return response, attempt + 1
+            connection, error, retryable, retry_after = self._outcome(url, response, exc)
+            if connection is not None and response is not None:
+                return response, attempt + 1, connection
             assert error is not None
             await self._sleep(self._next_delay(attempt, start, error, retryable, retry_after))
             attempt += 1

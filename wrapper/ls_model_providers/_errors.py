@@ -96,6 +96,10 @@ class EndpointNotAvailableError(_ResponseError):
 class ResponseValidationError(_ResponseError):
     """A 2xx answer whose body is not JSON, not an object, or not a valid connection."""
 
+    #: True when the body is not JSON at all (truncated or garbled on the way): such a
+    #: GET is retried (``RetryPolicy.retry_on_malformed_body``); a wrong shape is not.
+    malformed: bool = False
+
 
 class APIStatusError(_ResponseError):
     """A non-2xx answer. ``detail``, ``error_id`` and ``version`` come from Label Studio's

@@ -220,7 +220,7 @@ def parse_connection(response: httpx.Response) -> Connection:
         data = json.loads(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError):
         kind = response.headers.get("content-type", "no content type")
-        raise _invalid(response, f"body is not JSON ({kind})") from None
+        raise _invalid(response, f"body is not JSON ({kind})", malformed=True) from None
     if not isinstance(data, dict):
         raise _invalid(response, f"body is a JSON {_type_name(data)}, not an object")
     try:
@@ -229,8 +229,10 @@ def parse_connection(response: httpx.Response) -> Connection:
         raise _invalid(response, str(exc)) from None
 
 
-def _invalid(response: httpx.Response, why: str) -> ResponseValidationError:
-    return ResponseValidationError(
+def _invalid(
+    response: httpx.Response, why: str, *, malformed: bool = False
+) -> ResponseValidationError:
+    error = ResponseValidationError(
         f"HTTP {response.status_code} with an invalid body: {why}",
         status_code=response.status_code,
         body=response.content,
@@ -238,3 +240,5 @@ def _invalid(response: httpx.Response, why: str) -> ResponseValidationError:
         method=response.request.method,
         url=str(response.request.url),
     )
+    error.malformed = malformed
+    return error

@@ -1,7 +1,8 @@
 """The retry policy: small pure functions, so each decision is unit- and property-tested.
 
-GET is idempotent, so a call is retried after a connection error, a read timeout, or a
-408/429/502/503/504 (500 only with ``retry_on_500=True``), never after another 4xx. The wait
+GET is idempotent, so a call is retried after a connection error, a read timeout, a
+408/429/502/503/504 (500 only with ``retry_on_500=True``) or a 2xx whose body is not JSON at
+all (truncated on the way), never after another 4xx or a well-formed body of the wrong shape. The wait
 is the server's ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date) when it sent
 one, capped at ``retry_after_cap``; otherwise exponential backoff with full jitter. No retry
 starts when its wait would end past the call's deadline.
@@ -39,6 +40,8 @@ class RetryPolicy:
         retry_after_cap: a server-requested wait is honoured up to this many seconds.
         deadline: seconds for the whole call, waits included (``None``: no deadline).
         retry_on_500: also retry 500 Internal Server Error.
+        retry_on_malformed_body: retry a 2xx whose body is not JSON at all (cut short or
+            garbled on the way); a JSON body of the wrong shape is never retried.
     """
 
     max_retries: int = attrs.field(default=C.DEFAULT_MAX_RETRIES, validator=attrs.validators.ge(0))
@@ -49,6 +52,7 @@ class RetryPolicy:
     )
     deadline: float | None = C.DEFAULT_DEADLINE
     retry_on_500: bool = False
+    retry_on_malformed_body: bool = True
 
 
 def is_retryable_status(status: int, policy: RetryPolicy) -> bool:
