@@ -67,6 +67,21 @@ def sdk(session: nox.Session) -> None:
 
 
 @nox.session
+def realserver(session: nox.Session) -> None:
+    """Tests against a real Label Studio (Community, from PyPI) started on loopback.
+
+    label-studio lives in its own cached venv and a migrated data dir is cached too, so a
+    warm run only copies the data dir and starts the server (see tests/realserver/harness.py).
+    """
+    session.install("-e", ".[dev]")
+    cache = ROOT / ".nox" / "_labelstudio"
+    session.run(
+        "python", "tests/realserver/harness.py", "--venv", str(cache / "venv"), "--cache", str(cache),
+        "--", "python", "-m", "pytest", "tests/realserver", *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Print the benchmark table: ours vs raw httpx vs label-studio-sdk, same run."""
     session.install("-e", ".[mock,bench]")

@@ -46,7 +46,6 @@ ALLOW = "GET, HEAD, OPTIONS"
 ANY = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT"]
 NOT_PROVIDED = "Authentication credentials were not provided."
 LEGACY_DISABLED = "Authentication token no longer valid: legacy token authentication has been disabled for this organization"
-JWT_INVALID = "Given token not valid for any token type"
 NOT_FOUND = "No ModelProviderConnection matches the given query."
 PAGE_404 = (
     "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>404 | Label Studio</title></head>"
@@ -216,11 +215,11 @@ class _Views:
             token = parts[0]
             if "any_bearer" in self.s.defects:
                 user = self.s.data.users[0]
-            elif token.count(".") != 2:
-                failure = NOT_PROVIDED
             else:
-                user = self.s._decode(token, "access")
-                failure = None if user else JWT_INVALID
+                # Label Studio 1.23 answers every unusable Bearer (not a JWT, forged,
+                # expired) as if no credentials were sent.
+                user = self.s._decode(token, "access") if token.count(".") == 2 else None
+                failure = None if user else NOT_PROVIDED
         else:
             failure = NOT_PROVIDED
         if user is None and "no_auth" in self.s.defects:
@@ -336,25 +335,27 @@ class _Views:
 
     async def token_refresh(self, request: Request) -> Response:
         self.s.count("token_refresh", request.method)
+        allow = {"Allow": "POST, OPTIONS"}
         if request.method != "POST":
-            return self.error(
-                405, f'Method "{request.method}" not allowed.', {"Allow": "POST, OPTIONS"}
-            )
+            return self.error(405, f'Method "{request.method}" not allowed.', allow)
         try:
             payload = await request.json()
         except ValueError:
-            return self.error(400, "JSON parse error")
+            return self.error(400, "JSON parse error", allow)
         refresh = payload.get("refresh") if isinstance(payload, dict) else None
         if not isinstance(refresh, str):
             return self.error(
-                400, "Validation error", validation_errors={"refresh": ["This field is required."]}
+                400,
+                "Validation error",
+                allow,
+                validation_errors={"refresh": ["This field is required."]},
             )
         user = self.s._decode(refresh, "refresh")
         if user is None or self.s.refresh_tokens.get(user.id) != refresh:
             return self.error(
-                401, "Token is invalid or expired", {"WWW-Authenticate": 'Bearer realm="api"'}
+                401, "Token is invalid", {**allow, "WWW-Authenticate": 'Bearer realm="api"'}
             )
-        return JSONResponse({"access": self.s._issue_access_token(user.id)})
+        return JSONResponse({"access": self.s._issue_access_token(user.id)}, headers=allow)
 
     async def token(self, request: Request) -> Response:
         self.s.count("token", request.method)
@@ -362,14 +363,18 @@ class _Views:
         if failure:
             return failure
         assert user is not None
+        allow = {"Allow": "GET, POST, HEAD, OPTIONS"}
         if request.method == "GET":
             existing = self.s.refresh_tokens.get(user.id)
-            return JSONResponse([{"token": existing}] if existing else [])
+            return JSONResponse([{"token": existing}] if existing else [], headers=allow)
         if request.method == "POST":
             if user.id in self.s.refresh_tokens:
-                return self.error(409, "You already have a valid token. Please revoke it first.")
-            return JSONResponse({"token": self.s.issue_refresh_token(user.id)}, 201)
-        return self.error(405, f'Method "{request.method}" not allowed.', {"Allow": "GET, POST"})
+                detail = (
+                    "You already have a valid token. Please revoke it before creating a new one."
+                )
+                return self.error(409, detail, allow)
+            return JSONResponse({"token": self.s.issue_refresh_token(user.id)}, 201, headers=allow)
+        return self.error(405, f'Method "{request.method}" not allowed.', allow)
 
     async def whoami(self, request: Request) -> Response:
         user, failure = self.authenticate(request)
@@ -385,7 +390,7 @@ class _Views:
         return JSONResponse({"release": self.s.version, "edition": edition, "mock": True})
 
     async def schema(self, request: Request) -> Response:
-        return JSONResponse(load_spec())
+        return JSONResponse(load_spec(), media_type="application/vnd.oai.openapi+json")
 
     async def stats(self, request: Request) -> Response:
         return JSONResponse(
