@@ -82,6 +82,14 @@ def realserver(session: nox.Session) -> None:
 
 
 @nox.session
+def soak(session: nox.Session) -> None:
+    """Reliability table: the client against the served mock with >= 25 % faults, plus a
+    parser fuzz run and a canary scan. Exits 1 if any invariant fails."""
+    session.install("-e", ".[mock,conformance]")
+    session.run("python", "benchmarks/soak.py", *session.posargs)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Print the benchmark table: ours vs raw httpx vs label-studio-sdk, same run."""
     session.install("-e", ".[mock,bench]")
