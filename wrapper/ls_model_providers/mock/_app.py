@@ -82,7 +82,7 @@ class MockState:
         """A personal access token (refresh JWT) for a user, as ``POST /api/token/`` makes."""
         now = self.clock()
         token = jwt.encode(
-            {"token_type": "refresh", "user_id": user_id, "iat": int(now), "exp": int(now) + 10 * 365 * 86400,
+            {"token_type": "refresh", "user_id": str(user_id), "iat": int(now), "exp": int(now) + 10 * 365 * 86400,
              "jti": uuid.uuid4().hex},
             self.jwt_secret, algorithm="HS256",
         )  # fmt: skip
@@ -91,7 +91,7 @@ class MockState:
 
     def _issue_access_token(self, user_id: int) -> str:
         now = self.clock()
-        claims = {"token_type": "access", "user_id": user_id, "iat": int(now), "exp": now + self.access_ttl,
+        claims = {"token_type": "access", "user_id": str(user_id), "iat": int(now), "exp": now + self.access_ttl,
                   "jti": uuid.uuid4().hex}  # fmt: skip
         return jwt.encode(claims, self.jwt_secret, algorithm="HS256")
 
@@ -113,8 +113,10 @@ class MockState:
             or exp <= self.clock()
         ):
             return None
-        user_id = claims.get("user_id")
-        return self.data.user(user_id) if isinstance(user_id, int) else None
+        user_id = claims.get("user_id")  # a string, as Label Studio writes it
+        return (
+            self.data.user(int(user_id)) if isinstance(user_id, str) and user_id.isdigit() else None
+        )
 
 
 def create_app(
