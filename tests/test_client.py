@@ -260,7 +260,7 @@ def test_connection_errors_are_retried_then_wrapped() -> None:
     with pytest.raises(APIConnectionError) as info:
         client.get_connection(1)
     assert not isinstance(info.value, APITimeoutError)
-    assert isinstance(info.value.__cause__, type(None)) or info.value.__cause__ is not None
+    assert isinstance(info.value.__cause__, httpx.ConnectError)
     assert "ConnectError" in str(info.value)
     assert len(sleeps) == 2
 
@@ -274,8 +274,9 @@ def test_read_timeout_is_retried_then_succeeds() -> None:
 def test_timeouts_raise_api_timeout_error() -> None:
     script = Script(*[("GET", url(1), httpx.ReadTimeout("slow"))] * 3)
     client, _ = make(script)
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(APITimeoutError) as info:
         client.get_connection(1)
+    assert isinstance(info.value.__cause__, httpx.ReadTimeout)
 
 
 def test_deadline_stops_retrying() -> None:

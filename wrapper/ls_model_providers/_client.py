@@ -146,12 +146,15 @@ class _Base:
                 return None, error, True, parse_retry_after(response.headers)
             return None, error, False, None
         assert exc is not None
-        if isinstance(exc, httpx.TimeoutException):
-            return None, APITimeoutError(f"timed out: {type(exc).__name__}", url=url), True, None
         if isinstance(exc, LabelStudioError):
             return None, exc, False, None
-        retryable = isinstance(exc, _RETRYABLE_TRANSPORT)
-        return None, APIConnectionError(f"{type(exc).__name__}: {exc}", url=url), retryable, None
+        wrapped: APIConnectionError
+        if isinstance(exc, httpx.TimeoutException):
+            wrapped = APITimeoutError(f"timed out: {type(exc).__name__}", url=url)
+        else:
+            wrapped = APIConnectionError(f"{type(exc).__name__}: {exc}", url=url)
+        wrapped.__cause__ = exc  # as `raise ... from exc` would: the httpx error stays reachable
+        return None, wrapped, isinstance(exc, _RETRYABLE_TRANSPORT), None
 
     def _next_delay(
         self,
