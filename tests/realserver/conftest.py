@@ -7,17 +7,18 @@ import os
 import pytest
 
 
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run these tests with `nox -s realserver`")
+    return value
+
+
 @pytest.fixture(scope="session")
 def real_url() -> str:
-    url = os.environ.get("LS_REAL_URL")
-    if not url:
-        pytest.fail("LS_REAL_URL is not set: run these tests with `nox -s realserver`")
-    return url
+    return _required("LS_REAL_URL")
 
 
 @pytest.fixture(scope="session")
 def real_token() -> str:
-    token = os.environ.get("LS_REAL_TOKEN")
-    if not token:
-        pytest.fail("LS_REAL_TOKEN is not set: run these tests with `nox -s realserver`")
-    return token
+    return _required("LS_REAL_TOKEN")
