@@ -77,14 +77,20 @@ def test_refreshes_before_exp() -> None:
     assert auth.refresh_count == 2
 
 
-def test_refreshes_once_on_401_then_retries() -> None:
+def refresh_on_401() -> tuple[Script, str]:
+    """A server whose first access token is refused: refresh, 401, refresh, 200."""
     stale, fresh = access_token(time.time() + 3600), access_token(time.time() + 7200)
     script = Script(
         ("POST", REFRESH_URL, refreshed(stale)),
-        ("GET", CONN_URL, ls_error(401, "Token is invalid or expired")),
+        ("GET", CONN_URL, ls_error(401, "Authentication credentials were not provided.")),
         ("POST", REFRESH_URL, refreshed(fresh)),
         ("GET", CONN_URL, ok()),
     )
+    return script, fresh
+
+
+def test_refreshes_once_on_401_then_retries() -> None:
+    script, fresh = refresh_on_401()
     client = Client(base_url=BASE, api_key=REFRESH, transport=httpx.MockTransport(script))
     assert client.get_connection(1).id == 1
     assert script.requests[3].headers["Authorization"] == f"Bearer {fresh}"
@@ -169,15 +175,10 @@ async def test_single_flight_refresh_under_tasks() -> None:
 
 @pytest.mark.anyio
 async def test_async_refresh_on_401() -> None:
-    stale, fresh = access_token(time.time() + 3600), access_token(time.time() + 7200)
-    script = Script(
-        ("POST", REFRESH_URL, refreshed(stale)),
-        ("GET", CONN_URL, ls_error(401, "expired")),
-        ("POST", REFRESH_URL, refreshed(fresh)),
-        ("GET", CONN_URL, ok()),
-    )
+    script, fresh = refresh_on_401()
     client = AsyncClient(base_url=BASE, api_key=REFRESH, transport=httpx.MockTransport(script))
     assert (await client.get_connection(1)).id == 1
+    assert script.requests[3].headers["Authorization"] == f"Bearer {fresh}"
 
 
 def test_auth_reprs_hide_credentials() -> None:

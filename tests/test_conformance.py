@@ -93,7 +93,9 @@ def test_non_label_studio_url_exits_3_and_says_check_the_url() -> None:
         return httpx.Response(404, html="<html>nginx</html>")
 
     report = run(
-        RunConfig(base_url="http://x.example", api_key="k", transport=httpx.MockTransport(handler))
+        RunConfig(
+            base_url="http://x.example", api_key="f" * 40, transport=httpx.MockTransport(handler)
+        )
     )
     assert report.exit_code == 3
     assert "check --base-url" in report.verdict

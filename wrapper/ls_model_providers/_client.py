@@ -17,7 +17,7 @@ from typing import Self
 import httpx
 
 from . import _constants as C
-from ._auth import auth_from_api_key
+from ._auth import _with_slash, auth_from_api_key
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -63,7 +63,7 @@ class _Base:
             if not api_key:
                 raise ValueError(f"api_key is required (or set {C.ENV_API_KEY})")
             auth = auth_from_api_key(api_key, base_url=base_url)
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.base_url = _with_slash(base_url)
         self._prefix = self.base_url + C.ENDPOINT_PATH
         self._origin = (url.scheme, url.host, url.port)
         self._auth = auth
@@ -107,7 +107,9 @@ class _Base:
 
     def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.URL:
         """Where a redirect leads, refusing https -> http and anything but http(s)."""
-        target = response.next_request.url if response.next_request else request.url
+        if response.next_request is None:  # httpx builds it for every redirect it does not follow
+            raise APIConnectionError("redirect without a usable Location", url=str(request.url))
+        target = response.next_request.url
         if target.scheme not in ("http", "https") or (
             request.url.scheme == "https" and target.scheme != "https"
         ):
@@ -291,7 +293,7 @@ class Client(_Base):
         A failed id does not lose the others: its slot holds the ``LabelStudioError``.
         Every id is checked before the first request.
         """
-        urls = [check_connection_id(i) for i in connection_ids]
+        ids = [check_connection_id(i) for i in connection_ids]
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
 
@@ -301,12 +303,12 @@ class Client(_Base):
             except LabelStudioError as error:
                 return error
 
-        if not urls:
+        if not ids:
             return []
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(urls))) as pool:
-            return list(pool.map(one, urls))
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(ids))) as pool:
+            return list(pool.map(one, ids))
 
     def _send(self, url: str, attempt_timeout: httpx.Timeout) -> httpx.Response:
         request = self._http.build_request("GET", url, timeout=attempt_timeout)

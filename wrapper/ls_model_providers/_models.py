@@ -142,28 +142,25 @@ class _Plan:
                 raise _Invalid(
                     f"field '{prefix}{field.name}': expected {field.expected()}, got {_type_name(value)}"
                 )
-            kwargs[field.name] = value if convert is _identity else convert(value)
+            if convert is _identity:
+                kwargs[field.name] = value
+            elif type(convert) is _Plan:
+                kwargs[field.name] = convert.build(value, f"{prefix}{field.name}.")
+            else:
+                try:
+                    kwargs[field.name] = convert(value)
+                except ValueError:  # only datetime.fromisoformat raises (enums keep unknowns)
+                    raise _Invalid(
+                        f"field '{prefix}{field.name}': not an ISO 8601 date-time"
+                    ) from None
         instance = self.cls(**kwargs)
         if len(kwargs) < len(data):  # fields this client does not know: kept, not dropped
             instance.additional_properties = {k: v for k, v in data.items() if k not in self.names}
         return instance
 
 
-def _datetime(name: str) -> Any:
-    def convert(value: str) -> dt.datetime:
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise _Invalid(f"field '{name}': not an ISO 8601 date-time") from None
-
-    return convert
-
-
-def _nested(plan: _Plan, prefix: str) -> Any:
-    return lambda value: plan.build(value, prefix)
-
-
-def _compile(cls: type, prefix: str = "") -> _Plan:
+def _compile(cls: type) -> _Plan:
+    """The plan for one generated attrs class (nested classes get plans of their own)."""
     # The generated modules import their nested models only under TYPE_CHECKING.
     hints = typing.get_type_hints(cls, localns=_GeneratedModels())
     fields = []
@@ -180,13 +177,11 @@ def _compile(cls: type, prefix: str = "") -> _Plan:
             elif arg is float:  # a JSON number: 1 and 1.0 both (bool is not a number)
                 converters[int] = converters[float] = _identity
             elif arg is dt.datetime:
-                converters[str] = _datetime(prefix + attribute.name)
+                converters[str] = dt.datetime.fromisoformat
             elif isinstance(arg, type) and issubclass(arg, enum.Enum):
                 converters[str] = arg  # unknown values are kept (custom template)
             elif attrs.has(arg):
-                converters[dict] = _nested(
-                    _compile(arg, f"{prefix}{attribute.name}."), f"{prefix}{attribute.name}."
-                )
+                converters[dict] = _compile(arg)
             elif arg in _JSON_NAMES:
                 converters[arg] = _identity
             else:  # pragma: no cover - a type the generator did not emit when this was written

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import httpx
 
 from . import _constants as C
-from ._client import Client
+from ._client import Client, check_connection_id
 from ._errors import EndpointNotAvailableError, LabelStudioError
 from ._secrets import redact
 
@@ -38,12 +38,17 @@ EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_NOT_AVAILABLE = 0, 1, 2, 3
 
 def _positive_id(text: str) -> int:
     try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer id: {text!r}") from None
-    if not 1 <= value <= C.MAX_ID:
-        raise argparse.ArgumentTypeError(f"id must be between 1 and 2**63-1, got {value}")
-    return value
+        return check_connection_id(int(text, 10))
+    except ValueError as exc:  # int() or the range check: argparse says it and exits 2
+        raise argparse.ArgumentTypeError(f"not a connection id: {text!r} ({exc})") from None
+
+
+def _missing_extra(extra: str, exc: ImportError) -> int:
+    print(
+        f"error: needs the '{extra}' extra: pip install 'ls-model-providers[{extra}]' ({exc})",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
 
 
 def _add_target(parser: argparse.ArgumentParser) -> None:
@@ -129,11 +134,7 @@ def _conformance(args: argparse.Namespace) -> int:
         from .conformance import RunConfig, UsageError, run
         from .conformance._report import console, write_json, write_junit
     except ImportError as exc:
-        print(
-            f"error: needs the 'conformance' extra: pip install 'ls-model-providers[conformance]' ({exc})",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        return _missing_extra("conformance", exc)
     if args.max_examples < 1 or args.max_requests < 1 or (args.rate is not None and args.rate <= 0):
         print("error: --max-examples, --max-requests and --rate must be positive", file=sys.stderr)
         return EXIT_USAGE
@@ -163,8 +164,7 @@ def _spec_diff(args: argparse.Namespace) -> int:
         from ._spec import load_spec
         from .conformance._specdiff import NOT_IN_SCHEMA, compare
     except ImportError as exc:
-        print(f"error: needs the 'conformance' extra ({exc})", file=sys.stderr)
-        return EXIT_USAGE
+        return _missing_extra("conformance", exc)
     try:
         if args.against:
             with open(args.against) as handle:
@@ -201,11 +201,7 @@ def _mock(args: argparse.Namespace) -> int:
         from .mock import FaultPlan, MockData, create_app, default_data, free_port
         from .mock._server import config
     except ImportError as exc:
-        print(
-            f"error: the mock needs the 'mock' extra: pip install 'ls-model-providers[mock]' ({exc})",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        return _missing_extra("mock", exc)
     try:
         data = MockData.from_json(args.data) if args.data else default_data(args.api_key)
         if args.data and args.api_key:

@@ -107,6 +107,7 @@ def run(config: RunConfig, progress: Progress = lambda _line: None) -> Report:
                 methods[exchange.method] = methods.get(exchange.method, 0) + 1
             report.methods = methods
             report.duration = time.monotonic() - started
+        report.verdict = prober.scrub(report.verdict)
         for result in report.results:
             result.summary = prober.scrub(result.summary)
             result.details = [prober.scrub(d) for d in result.details]
@@ -142,6 +143,7 @@ class _Suite:
             "ModelProviderConnection"
         ]["properties"]
         self.auth = ""
+        self._op: Any = None  # the schemathesis operation, loaded on first use
 
     # -- plumbing -------------------------------------------------------------------------
     def add(self, result: CheckResult) -> None:
@@ -461,7 +463,7 @@ class _Suite:
     def _operation(self) -> Any:
         import schemathesis
 
-        if not hasattr(self, "_op"):
+        if self._op is None:
             schema = schemathesis.openapi.from_dict(self.spec)
             result = next(iter(schema.get_all_operations()))
             self._op = result.ok()  # type: ignore[union-attr]  # the fragment is valid (a test)
