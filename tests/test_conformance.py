@@ -11,13 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
-from ls_model_providers._spec import load_spec
 from ls_model_providers.cli import main
 from ls_model_providers.conformance import RunConfig, run
 from ls_model_providers.conformance._http import Prober, UnsafeRequestError
-from ls_model_providers.conformance._specdiff import compare
 from ls_model_providers.mock import ServedMock, create_app, default_data, serve_in_thread
 
 CANARY = "c4n4ryc4n4ryc4n4ryc4n4ryc4n4ryc4n4ry0042"
@@ -238,55 +235,3 @@ def test_pytest_entry_point(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed" in result.stdout
-
-
-# -- spec-diff ---------------------------------------------------------------------------
-
-
-def _spec_with(edit: Any) -> dict[str, Any]:
-    spec = load_spec()
-    edit(spec["components"]["schemas"])
-    return spec
-
-
-def test_spec_diff_identical_is_empty() -> None:
-    assert compare(load_spec(), load_spec()) == []
-
-
-def test_spec_diff_lists_and_grades_changes() -> None:
-    def edit(schemas: dict[str, Any]) -> None:
-        props = schemas["ModelProviderConnection"]["properties"]
-        del props["endpoint"]
-        props["is_shared"] = {"type": "boolean"}
-        props["organization"]["nullable"] = False
-        props["budget_limit"]["type"] = "string"
-        schemas["ProviderEnum"]["enum"].append("Mistral")
-        schemas["ScopeEnum"]["enum"].remove("Model")
-        schemas["ModelProviderConnection"]["required"].remove("id")
-
-    changes = {str(c) for c in compare(load_spec(), _spec_with(edit)) or []}
-    assert "BREAKING  body.endpoint: field removed" in changes
-    assert "change    body.is_shared: field added" in changes
-    assert "change    body.organization: no longer nullable" in changes
-    assert "BREAKING  body.budget_limit: type number -> string" in changes
-    assert "change    body.provider: enum value added: 'Mistral'" in changes
-    assert "BREAKING  body.scope: enum value removed: 'Model'" in changes
-    assert "BREAKING  body.id: no longer required" in changes
-
-
-def test_spec_diff_cli(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], conformant: ServedMock
-) -> None:
-    assert main(["spec-diff", "--base-url", conformant.base_url]) == 0
-    assert "0 difference(s), 0 breaking" in capsys.readouterr().out
-    breaking = tmp_path / "breaking.yaml"
-    breaking.write_text(
-        yaml.safe_dump(_spec_with(lambda s: s["ModelProviderConnection"]["properties"].pop("id")))
-    )
-    assert main(["spec-diff", "--against", str(breaking)]) == 1
-    assert "BREAKING  body.id: field removed" in capsys.readouterr().out
-    community = tmp_path / "community.json"
-    community.write_text(json.dumps({"openapi": "3.0.3", "paths": {"/api/projects/": {}}}))
-    assert main(["spec-diff", "--against", str(community)]) == 3
-    assert "endpoint not in the served schema" in capsys.readouterr().out
-    assert main(["spec-diff", "--against", str(tmp_path / "missing.yaml")]) == 2
