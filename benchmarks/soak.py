@@ -37,6 +37,7 @@ from ls_model_providers import (
     ResponseValidationError,
     RetryPolicy,
 )
+from ls_model_providers._errors import Answer
 from ls_model_providers._models import build_connection, parse_connection
 from ls_model_providers.mock import create_app, default_data
 from ls_model_providers.mock._app import _Views
@@ -240,7 +241,7 @@ def fuzz(examples: int, seed: int) -> dict[str, Any]:
     def check(content: bytes) -> None:
         counts["examples"] += 1
         try:
-            parse_connection(httpx.Response(200, content=content, request=request))
+            parse_connection(Answer.of(httpx.Response(200, content=content, request=request)))
             counts["parsed"] += 1
         except ResponseValidationError:
             counts["rejected (typed)"] += 1

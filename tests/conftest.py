@@ -18,3 +18,10 @@ def spec() -> dict[str, Any]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(params=["sync", "async"])
+def kind(request: pytest.FixtureRequest) -> str:
+    """Run a behaviour test through both clients: Client and AsyncClient."""
+    value: str = request.param
+    return value

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from ls_model_providers import AsyncClient, Client, Connection, DetailedResponse
 
 BASE = "https://ls.example.com"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -106,3 +109,52 @@ def url(connection_id: int, base: str = BASE) -> str:
 
 
 Handler = Callable[[httpx.Request], httpx.Response]
+
+
+KINDS = ("sync", "async")
+
+
+class Harness:
+    """One client, blocking or async, behind the same blocking methods.
+
+    The behaviour tests take a ``kind`` ("sync" or "async") and run the same assertions
+    through both; the async calls each run in ``asyncio.run``. Sleeps are recorded, not slept.
+    """
+
+    def __init__(self, kind: str, handler: Any, **kwargs: Any) -> None:
+        self.kind = kind
+        self.sleeps: list[float] = []
+        kwargs.setdefault("base_url", BASE)
+        if "auth" not in kwargs:
+            kwargs.setdefault("api_key", TOKEN)
+        if handler is not None:
+            kwargs["transport"] = httpx.MockTransport(handler)
+        if kind == "sync":
+            kwargs.setdefault("sleep", self.sleeps.append)
+            self.client: Any = Client(**kwargs)
+        else:
+
+            async def sleep(seconds: float) -> None:
+                self.sleeps.append(seconds)
+
+            kwargs.setdefault("sleep", sleep)
+            self.client = AsyncClient(**kwargs)
+
+    def run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(self.client, name)(*args, **kwargs)
+        return asyncio.run(result) if self.kind == "async" else result
+
+    def get(self, connection_id: Any) -> Connection:
+        result: Connection = self.run("get_connection", connection_id)
+        return result
+
+    def detailed(self, connection_id: Any) -> DetailedResponse:
+        result: DetailedResponse = self.run("get_connection_detailed", connection_id)
+        return result
+
+    def many(self, ids: Any, **kwargs: Any) -> list[Any]:
+        result: list[Any] = self.run("get_connections", ids, **kwargs)
+        return result
+
+    def close(self) -> None:
+        self.run("close" if self.kind == "sync" else "aclose")

@@ -19,7 +19,13 @@ SPEC = yaml.safe_load(
 SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
 CONNECTION = SCHEMAS["ModelProviderConnection"]
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
 json_values = st.recursive(
     json_scalars,
     lambda inner: (

@@ -1,4 +1,4 @@
-"""Legacy Token and personal access tokens (refresh -> Bearer), sync and async."""
+"""Legacy Token and personal access tokens (refresh -> Bearer), through both clients."""
 
 from __future__ import annotations
 
@@ -12,14 +12,19 @@ import httpx
 import pytest
 
 from ls_model_providers import (
+    APIConnectionError,
+    APITimeoutError,
     AsyncClient,
     AuthenticationError,
     Client,
     PersonalAccessTokenAuth,
+    ResponseValidationError,
+    RetryPolicy,
+    ServerError,
     TokenAuth,
 )
 
-from .helpers import Script, jwt, ls_error, ok
+from .helpers import Harness, Script, jwt, ls_error, ok
 
 BASE = "https://h.example/ls/"
 REFRESH_URL = "https://h.example/ls/api/token/refresh/"
@@ -39,27 +44,29 @@ def refreshed(token: str) -> Any:
     return answer
 
 
+def pat(kind: str, script: Any, **kwargs: Any) -> Harness:
+    return Harness(kind, script, base_url=BASE, api_key=REFRESH, **kwargs)
+
+
 def test_api_key_shape_picks_the_auth() -> None:
     assert isinstance(Client(base_url=BASE, api_key="abc123")._auth, TokenAuth)
     assert isinstance(Client(base_url=BASE, api_key=REFRESH)._auth, PersonalAccessTokenAuth)
 
 
-def test_refresh_then_bearer_under_a_path_prefix() -> None:
+def test_refresh_then_bearer_under_a_path_prefix(kind: str) -> None:
     access = access_token(time.time() + 3600)
     script = Script(
         ("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()), ("GET", CONN_URL, ok())
     )
-    client = Client(
-        base_url="https://h.example/ls", api_key=REFRESH, transport=httpx.MockTransport(script)
-    )
-    client.get_connection(1)
-    client.get_connection(1)
+    client = Harness(kind, script, base_url="https://h.example/ls", api_key=REFRESH)
+    client.get(1)
+    client.get(1)
     assert script.done(), "one refresh serves both calls"
     assert script.requests[1].headers["Authorization"] == f"Bearer {access}"
     assert "Authorization" not in script.requests[0].headers
 
 
-def test_refreshes_before_exp() -> None:
+def test_refreshes_before_exp(kind: str) -> None:
     now = [1_000_000.0]
     first, second = access_token(now[0] + 100), access_token(now[0] + 10_000)
     script = Script(
@@ -69,10 +76,10 @@ def test_refreshes_before_exp() -> None:
         ("GET", CONN_URL, ok()),
     )
     auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
-    client = Client(base_url=BASE, auth=auth, transport=httpx.MockTransport(script))
-    client.get_connection(1)
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
     now[0] += 75  # within the 30 s margin of exp
-    client.get_connection(1)
+    client.get(1)
     assert script.requests[3].headers["Authorization"] == f"Bearer {second}"
     assert auth.refresh_count == 2
 
@@ -89,14 +96,15 @@ def refresh_on_401() -> tuple[Script, str]:
     return script, fresh
 
 
-def test_refreshes_once_on_401_then_retries() -> None:
+def test_refreshes_once_on_401_then_retries(kind: str) -> None:
     script, fresh = refresh_on_401()
-    client = Client(base_url=BASE, api_key=REFRESH, transport=httpx.MockTransport(script))
-    assert client.get_connection(1).id == 1
+    client = pat(kind, script)
+    assert client.get(1).id == 1
     assert script.requests[3].headers["Authorization"] == f"Bearer {fresh}"
+    assert client.sleeps == [], "a refused access token is not a retry: no wait"
 
 
-def test_second_401_is_raised_not_looped() -> None:
+def test_second_401_is_raised_not_looped(kind: str) -> None:
     token = access_token(time.time() + 3600)
     script = Script(
         ("POST", REFRESH_URL, refreshed(token)),
@@ -104,35 +112,130 @@ def test_second_401_is_raised_not_looped() -> None:
         ("POST", REFRESH_URL, refreshed(token)),
         ("GET", CONN_URL, ls_error(401, "nope")),
     )
-    client = Client(base_url=BASE, api_key=REFRESH, transport=httpx.MockTransport(script))
     with pytest.raises(AuthenticationError):
-        client.get_connection(1)
+        pat(kind, script).get(1)
     assert script.done()
 
 
-def test_bad_refresh_token_is_an_authentication_error() -> None:
+def test_bad_refresh_token_is_an_authentication_error(kind: str) -> None:
     refused = httpx.Response(
         401, json={"detail": "Token is invalid or expired", "code": "token_not_valid"},
         headers={"WWW-Authenticate": 'Bearer realm="api"'},
     )  # fmt: skip
-    client = Client(
-        base_url=BASE,
-        api_key=REFRESH,
-        transport=httpx.MockTransport(Script(("POST", REFRESH_URL, refused))),
-    )
+    client = pat(kind, Script(("POST", REFRESH_URL, refused)))
     with pytest.raises(AuthenticationError) as info:
-        client.get_connection(1)
+        client.get(1)
     assert "personal access token refused" in str(info.value)
-    assert REFRESH not in str(info.value)
-    assert REFRESH not in repr(info.value)
+    assert info.value.method == "POST"
+    for text in (str(info.value), repr(info.value)):
+        assert REFRESH not in text
+    assert client.sleeps == [], "a refused token is not retried"
 
 
-def test_refresh_answer_without_access_is_an_error() -> None:
-    script = Script(("POST", REFRESH_URL, httpx.Response(200, json={"nope": 1})))
-    client = Client(base_url=BASE, api_key=REFRESH, transport=httpx.MockTransport(script))
-    with pytest.raises(Exception, match="without an access token") as info:
-        client.get_connection(1)
-    assert type(info.value).__module__.startswith("ls_model_providers")
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_refresh_answered_with_a_retryable_status_is_retried(kind: str, status: int) -> None:
+    access = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL, httpx.Response(status, headers={"Retry-After": "1"})),
+        ("POST", REFRESH_URL, httpx.Response(status)),
+        ("POST", REFRESH_URL, refreshed(access)),
+        ("GET", CONN_URL, ok()),
+    )
+    client = pat(kind, script, jitter=lambda: 0.5)
+    assert client.get(1).id == 1
+    assert script.done()
+    assert client.sleeps == [1.0, 0.5]
+
+
+def test_refresh_transport_failures_are_retried_like_the_gets(kind: str) -> None:
+    access = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL, httpx.ConnectError("refused")),
+        ("POST", REFRESH_URL, httpx.ReadTimeout("slow")),
+        ("POST", REFRESH_URL, refreshed(access)),
+        ("GET", CONN_URL, ok()),
+    )
+    assert pat(kind, script).get(1).id == 1
+    assert script.done()
+
+
+def test_refresh_failures_end_with_the_typed_error(kind: str) -> None:
+    script = Script(*[("POST", REFRESH_URL, httpx.Response(503))] * 3)
+    with pytest.raises(ServerError, match="token refresh failed") as info:
+        pat(kind, script).get(1)
+    assert info.value.status_code == 503
+    assert script.done()
+    script = Script(*[("POST", REFRESH_URL, httpx.ConnectError("refused"))] * 3)
+    with pytest.raises(APIConnectionError):
+        pat(kind, script).get(1)
+
+
+def test_refresh_requests_carry_the_attempt_timeout(kind: str) -> None:
+    seen: list[dict[str, float]] = []
+    access = access_token(time.time() + 3600)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, json={"access": access})
+
+    script = Script(("POST", REFRESH_URL, answer), ("GET", CONN_URL, ok()))
+    pat(kind, script, timeout=1.0, retry=RetryPolicy(deadline=3.0)).get(1)
+    assert seen == [{"connect": 1.0, "read": 1.0, "write": 1.0, "pool": 1.0}]
+
+
+def test_refresh_counts_against_the_call_deadline(kind: str) -> None:
+    now = [0.0]
+
+    def slow_refresh(request: httpx.Request) -> httpx.Response:
+        now[0] += 5.0
+        return httpx.Response(503)
+
+    script = Script(("POST", REFRESH_URL, slow_refresh))
+    client = pat(kind, script, retry=RetryPolicy(deadline=4.0), clock=lambda: now[0])
+    with pytest.raises(APITimeoutError, match="deadline of 4 s exceeded"):
+        client.get(1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (httpx.Response(200, json={"nope": 1}), "without a usable access token"),
+        (httpx.Response(200, json={"access": "a\nb"}), "without a usable access token"),
+        (httpx.Response(200, json={"access": ""}), "without a usable access token"),
+        (httpx.Response(200, content=b'{"access":' * 50_000), "not usable JSON"),
+        (httpx.Response(200, content=b"[" * 100_000), "nested"),
+    ],
+    ids=["no access", "control character", "empty", "deep", "deeper"],
+)
+def test_unusable_refresh_answers_are_typed(kind: str, answer: httpx.Response, why: str) -> None:
+    script = Script(*[("POST", REFRESH_URL, httpx.Response(200, content=answer.content))] * 3)
+    with pytest.raises(ResponseValidationError, match=why):
+        pat(kind, script).get(1)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"exp": 10**400 // 10**10}, {"exp": "soon"}, {"exp": True}, {"exp": None}, {}],
+    ids=["400 digits", "text", "bool", "null", "absent"],
+)
+def test_nonsense_exp_claims_are_ignored(kind: str, claims: dict[str, Any]) -> None:
+    access = jwt(claims)
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()), ("GET", CONN_URL, ok())
+    )
+    client = pat(kind, script)
+    client.get(1)
+    client.get(1)
+    assert script.done(), "an unknown expiry: kept until the server refuses it"
+
+
+def test_deeply_nested_jwt_claims_are_ignored(kind: str) -> None:
+    import base64
+
+    payload = base64.urlsafe_b64encode(b'{"a":' * 5000 + b"1" + b"}" * 5000).rstrip(b"=").decode()
+    access = f"eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln"
+    script = Script(("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()))
+    assert pat(kind, script).get(1).id == 1
 
 
 def test_single_flight_refresh_under_threads() -> None:
@@ -148,14 +251,12 @@ def test_single_flight_refresh_under_threads() -> None:
         assert request.headers["Authorization"] == f"Bearer {token}"
         return ok()
 
-    client = Client(base_url=BASE, api_key=REFRESH, transport=httpx.MockTransport(handler))
-    results = client.get_connections([1] * 16, concurrency=8)
+    results = pat("sync", handler).many([1] * 16, concurrency=8)
     assert all(not isinstance(r, Exception) for r in results)
     assert refreshes[0] == 1
 
 
-@pytest.mark.anyio
-async def test_single_flight_refresh_under_tasks() -> None:
+def test_single_flight_refresh_under_tasks() -> None:
     refreshes = [0]
     token = access_token(time.time() + 3600)
 
@@ -167,18 +268,32 @@ async def test_single_flight_refresh_under_tasks() -> None:
         assert request.headers["Authorization"] == f"Bearer {token}"
         return ok()
 
-    client = AsyncClient(base_url=BASE, api_key=REFRESH, transport=httpx.MockTransport(handler))
-    results = await client.get_connections([1] * 16, concurrency=16)
+    results = pat("async", handler).many([1] * 16, concurrency=16)
     assert all(not isinstance(r, Exception) for r in results)
     assert refreshes[0] == 1
 
 
-@pytest.mark.anyio
-async def test_async_refresh_on_401() -> None:
-    script, fresh = refresh_on_401()
-    client = AsyncClient(base_url=BASE, api_key=REFRESH, transport=httpx.MockTransport(script))
-    assert (await client.get_connection(1)).id == 1
-    assert script.requests[3].headers["Authorization"] == f"Bearer {fresh}"
+def test_one_auth_serves_several_event_loops() -> None:
+    """Each asyncio.run() is a new loop; the refresh lock must not be bound to the first."""
+    now = [1_000_000.0]
+    tokens = iter([access_token(now[0] + 60), access_token(now[0] + 10_000)])
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token/refresh/"):
+            await asyncio.sleep(0)
+            return httpx.Response(200, json={"access": next(tokens)})
+        return ok()
+
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+
+    async def fetch_twice() -> None:
+        client = AsyncClient(base_url=BASE, auth=auth, transport=httpx.MockTransport(handler))
+        await asyncio.gather(client.get_connection(1), client.get_connection(1))
+
+    asyncio.run(fetch_twice())
+    now[0] += 45  # the first access token is now within the refresh margin
+    asyncio.run(fetch_twice())
+    assert auth.refresh_count == 2
 
 
 def test_auth_reprs_hide_credentials() -> None:
@@ -186,3 +301,21 @@ def test_auth_reprs_hide_credentials() -> None:
     auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
     assert REFRESH not in repr(auth)
     assert REFRESH_URL in repr(auth)
+
+
+def test_personal_access_token_auth_works_with_plain_httpx() -> None:
+    """Usable as an httpx.Auth on its own (the generated library, scripts)."""
+    script, fresh = refresh_on_401()
+    seen: list[dict[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions.get("timeout", {}))
+        return script(request)
+
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    with httpx.Client(transport=httpx.MockTransport(handler), timeout=2.0) as http:
+        assert http.get(CONN_URL, auth=auth).status_code == 200
+    assert script.requests[3].headers["Authorization"] == f"Bearer {fresh}"
+    assert seen[0] == {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}, (
+        "the refresh inherits the timeout"
+    )

@@ -1,7 +1,9 @@
-"""The blocking client through httpx.MockTransport: URLs, parsing, errors, retries, redirects."""
+"""Client behaviour through httpx.MockTransport. Every test takes ``kind`` and runs through
+both ``Client`` and ``AsyncClient``: URLs, parsing, errors, retries, redirects, deadlines."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -12,8 +14,10 @@ import pytest
 from ls_model_providers import (
     UNSET,
     APIConnectionError,
+    APIResponseError,
     APIStatusError,
     APITimeoutError,
+    AsyncClient,
     AuthenticationError,
     Client,
     Connection,
@@ -24,25 +28,19 @@ from ls_model_providers import (
     ResponseValidationError,
     RetryPolicy,
     ServerError,
-    TokenAuth,
 )
 
-from .helpers import BASE, TOKEN, Script, body, ls_error, never, ok, url
+from .helpers import BASE, TOKEN, Harness, Script, body, ls_error, never, ok, url
+from .payloads import SCHEMAS
+
+#: A provider no fragment lists, whatever providers the fragment gains.
+UNKNOWN_PROVIDER = "Provider-" + "-".join(SCHEMAS["ProviderEnum"]["enum"])
 
 
-def make(handler: Any, *, base_url: str = BASE, **kwargs: Any) -> tuple[Client, list[float]]:
-    client = Client(
-        base_url=base_url, api_key=TOKEN, transport=httpx.MockTransport(handler), **kwargs
-    )
-    sleeps: list[float] = []
-    client._sleep = sleeps.append  # type: ignore[method-assign]
-    return client, sleeps
-
-
-def test_get_connection_sends_token_and_parses() -> None:
+def test_get_connection_sends_token_and_parses(kind: str) -> None:
     script = Script(("GET", url(1), ok()))
-    client, _ = make(script)
-    conn = client.get_connection(1)
+    client = Harness(kind, script)
+    conn = client.get(1)
     assert isinstance(conn, Connection)
     assert conn.id == 1
     assert conn.provider == "OpenAI"
@@ -51,188 +49,186 @@ def test_get_connection_sends_token_and_parses() -> None:
     sent = script.requests[0]
     assert sent.headers["Authorization"] == f"Token {TOKEN}"
     assert sent.headers["Accept"] == "application/json"
+    assert sent.headers["Accept-Encoding"] == "gzip, deflate"
     assert script.done()
 
 
 @pytest.mark.parametrize("base", ["https://h.example/ls", "https://h.example/ls/"])
-def test_base_url_path_prefix_is_kept(base: str) -> None:
+def test_base_url_path_prefix_is_kept(kind: str, base: str) -> None:
     script = Script(("GET", "https://h.example/ls/api/model-provider-connections/5/", ok(id=5)))
-    client, _ = make(script, base_url=base)
-    assert client.get_connection(5).id == 5
+    assert Harness(kind, script, base_url=base).get(5).id == 5
 
 
-def test_forward_compatible_values_are_kept() -> None:
+def test_forward_compatible_values_are_kept(kind: str) -> None:
     answer = ok(
-        provider="Mistral", scope="Team", created_by=None, new_field={"a": 1}, model_params={"x": 1}
-    )
-    client, _ = make(Script(("GET", url(1), answer)))
-    conn = client.get_connection(1)
-    assert conn.provider == "Mistral"
+        provider=UNKNOWN_PROVIDER, scope="Team", created_by=None, new_field={"a": 1},
+        model_params={"x": 1},
+    )  # fmt: skip
+    conn = Harness(kind, Script(("GET", url(1), answer))).get(1)
+    assert conn.provider == UNKNOWN_PROVIDER
     assert conn.scope == "Team"
     assert conn.created_by is None
     assert conn.additional_properties == {"new_field": {"a": 1}}
     assert conn.model_params_dict == {"x": 1}
-    assert conn.to_dict()["provider"] == "Mistral"
+    assert conn.to_dict()["provider"] == UNKNOWN_PROVIDER
 
 
-def test_model_params_both_forms() -> None:
+def test_unknown_provider_is_really_unknown_to_the_fragment() -> None:
+    assert UNKNOWN_PROVIDER not in SCHEMAS["ProviderEnum"]["enum"]
+
+
+def test_model_params_both_forms(kind: str) -> None:
     text = '{"type": "object"}'
-    client, _ = make(
-        Script(("GET", url(1), ok(model_params=text)), ("GET", url(1), ok(model_params="not json")))
+    client = Harness(
+        kind,
+        Script(
+            ("GET", url(1), ok(model_params=text)), ("GET", url(1), ok(model_params="not json"))
+        ),
     )
-    first = client.get_connection(1)
+    first = client.get(1)
     assert first.model_params == text
     assert first.model_params_dict == {"type": "object"}
-    assert client.get_connection(1).model_params_dict is None
+    assert client.get(1).model_params_dict is None
 
 
-def test_optional_fields_absent_are_unset() -> None:
+def test_optional_fields_absent_are_unset(kind: str) -> None:
     payload = {k: v for k, v in body().items() if k not in {"provider", "endpoint"}}
-    client, _ = make(Script(("GET", url(1), httpx.Response(200, json=payload))))
-    conn = client.get_connection(1)
+    conn = Harness(kind, Script(("GET", url(1), httpx.Response(200, json=payload)))).get(1)
     assert conn.provider is UNSET
     assert conn.endpoint is UNSET
 
 
 @pytest.mark.parametrize("bad", [True, False, "1", 1.0, None, "1?x=1", b"1", [1]])
-def test_non_int_ids_are_refused_before_any_request(bad: Any) -> None:
-    client, _ = make(never)
+def test_non_int_ids_are_refused_before_any_request(kind: str, bad: Any) -> None:
     with pytest.raises(TypeError, match="connection_id must be an int"):
-        client.get_connection(bad)
+        Harness(kind, never).get(bad)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2**63, 10**30])
-def test_out_of_range_ids_are_refused_before_any_request(bad: int) -> None:
-    client, _ = make(never)
+def test_out_of_range_ids_are_refused_before_any_request(kind: str, bad: int) -> None:
     with pytest.raises(ValueError, match="between 1 and 2"):
-        client.get_connection(bad)
+        Harness(kind, never).get(bad)
 
 
-def test_int_subclass_cannot_inject_into_the_path() -> None:
+def test_int_subclass_cannot_inject_into_the_path(kind: str) -> None:
     class Sneaky(int):
         def __str__(self) -> str:
             return "1/../../admin?x="
 
         __repr__ = __format__ = lambda self, *a: "1/../../admin?x="  # type: ignore[assignment]
 
-    client, _ = make(Script(("GET", url(1), ok())))
-    assert client.get_connection(Sneaky(1)).id == 1
+    assert Harness(kind, Script(("GET", url(1), ok()))).get(Sneaky(1)).id == 1
 
 
-def test_largest_id_is_accepted() -> None:
+def test_largest_id_is_accepted(kind: str) -> None:
     big = 2**63 - 1
-    client, _ = make(Script(("GET", url(big), ok(id=big))))
-    assert client.get_connection(big).id == big
+    assert Harness(kind, Script(("GET", url(big), ok(id=big)))).get(big).id == big
 
 
 @pytest.mark.parametrize(
-    ("response", "cls", "detail"),
+    ("status", "text", "cls", "detail"),
     [
-        (ls_error(401, "Invalid token."), AuthenticationError, "Invalid token."),
-        (
-            ls_error(403, "You do not have permission to perform this action."),
-            PermissionDeniedError,
-            None,
-        ),
-        (ls_error(404, "No ModelProviderConnection matches the given query."), NotFoundError, None),
-        (ls_error(400, "Bad."), APIStatusError, "Bad."),
-        (ls_error(405, 'Method "GET" not allowed.'), APIStatusError, None),
-        (httpx.Response(418, text="teapot"), APIStatusError, None),
+        (401, "Invalid token.", AuthenticationError, "Invalid token."),
+        (403, "You do not have permission to perform this action.", PermissionDeniedError, None),
+        (404, "No ModelProviderConnection matches the given query.", NotFoundError, None),
+        (400, "Bad.", APIStatusError, "Bad."),
+        (405, 'Method "GET" not allowed.', APIStatusError, None),
+        (418, None, APIStatusError, None),
     ],
 )
 def test_status_errors_are_typed_and_not_retried(
-    response: httpx.Response, cls: type, detail: str | None
+    kind: str, status: int, text: str | None, cls: type, detail: str | None
 ) -> None:
-    client, sleeps = make(Script(("GET", url(3), response)))
+    response = ls_error(status, text) if text else httpx.Response(status, text="teapot")
+    client = Harness(kind, Script(("GET", url(3), response)))
     with pytest.raises(cls) as info:
-        client.get_connection(3)
+        client.get(3)
     error = info.value
     assert type(error) is cls
-    assert error.status_code == response.status_code
+    assert error.status_code == status
     assert error.url == url(3)
-    assert sleeps == []
+    assert client.sleeps == []
     if detail:
         assert error.detail == detail
         assert detail in str(error)
 
 
-def test_ls_error_body_fields_are_exposed() -> None:
-    client, _ = make(
-        Script(
-            ("GET", url(3), ls_error(404, "No ModelProviderConnection matches the given query."))
-        )
+def test_ls_error_body_fields_are_exposed(kind: str) -> None:
+    script = Script(
+        ("GET", url(3), ls_error(404, "No ModelProviderConnection matches the given query."))
     )
     with pytest.raises(NotFoundError) as info:
-        client.get_connection(3)
+        Harness(kind, script).get(3)
     assert info.value.error_id == "3f1c1f5e-5d1c-4a8e-9d0e-6b9b1c2f7a10"
     assert info.value.version == "1.23.2"
     assert "error id 3f1c1f5e" in str(info.value)
     assert repr(info.value).startswith("NotFoundError(")
 
 
-def test_html_404_means_endpoint_not_available() -> None:
+def test_html_404_means_endpoint_not_available(kind: str) -> None:
     page = "<!DOCTYPE html><html><head><title>404 | Label Studio</title></head></html>"
     response = httpx.Response(404, text=page, headers={"Content-Type": "text/html; charset=utf-8"})
-    client, sleeps = make(Script(("GET", url(1), response)))
+    client = Harness(kind, Script(("GET", url(1), response)))
     with pytest.raises(EndpointNotAvailableError) as info:
-        client.get_connection(1)
-    message = str(info.value)
-    assert "endpoint not available on this deployment" in message
-    assert "Community Edition" in message
-    assert info.value.status_code == 404
-    assert info.value.body == page.encode()
-    assert "<title>" not in message
-    assert sleeps == []
+        client.get(1)
+    error = info.value
+    assert "endpoint not available on this deployment" in str(error)
+    assert "Community Edition" in str(error)
+    assert isinstance(error, APIStatusError)
+    assert isinstance(error, APIResponseError)
+    assert not isinstance(error, NotFoundError), "no id is ever found on such a server"
+    assert (error.status_code, error.body) == (404, page.encode())
+    assert "<title>" not in str(error)
+    assert client.sleeps == []
 
 
 @pytest.mark.parametrize("status", [408, 429, 502, 503, 504])
-def test_retryable_statuses_are_retried_then_succeed(status: int) -> None:
+def test_retryable_statuses_are_retried_then_succeed(kind: str, status: int) -> None:
     script = Script(
         ("GET", url(1), httpx.Response(status)),
         ("GET", url(1), httpx.Response(status)),
         ("GET", url(1), ok()),
     )
-    client, sleeps = make(script)
-    detailed = client.get_connection_detailed(1)
-    assert detailed.attempts == 3
-    assert detailed.status_code == 200
-    assert len(sleeps) == 2
+    client = Harness(kind, script)
+    detailed = client.detailed(1)
+    assert (detailed.attempts, detailed.status_code) == (3, 200)
+    assert len(client.sleeps) == 2
     assert script.done()
 
 
-def test_retries_are_bounded_and_the_last_error_is_raised() -> None:
+def test_retries_are_bounded_and_the_last_error_is_raised(kind: str) -> None:
     script = Script(*[("GET", url(1), httpx.Response(503))] * 3)
-    client, sleeps = make(script)
+    client = Harness(kind, script)
     with pytest.raises(ServerError) as info:
-        client.get_connection(1)
+        client.get(1)
     assert info.value.status_code == 503
-    assert len(sleeps) == 2
+    assert len(client.sleeps) == 2
     assert script.done()
 
 
-def test_rate_limit_error_after_retries() -> None:
+def test_rate_limit_error_after_retries(kind: str) -> None:
     script = Script(*[("GET", url(1), httpx.Response(429, headers={"Retry-After": "1"}))] * 2)
-    client, sleeps = make(script, max_retries=1)
+    client = Harness(kind, script, max_retries=1)
     with pytest.raises(RateLimitError):
-        client.get_connection(1)
-    assert sleeps == [1.0]
+        client.get(1)
+    assert client.sleeps == [1.0]
 
 
-def test_500_is_retried_only_when_asked() -> None:
-    client, sleeps = make(Script(("GET", url(1), httpx.Response(500))))
+def test_500_is_retried_only_when_asked(kind: str) -> None:
+    client = Harness(kind, Script(("GET", url(1), httpx.Response(500))))
     with pytest.raises(ServerError):
-        client.get_connection(1)
-    assert sleeps == []
+        client.get(1)
+    assert client.sleeps == []
     script = Script(("GET", url(1), httpx.Response(500)), ("GET", url(1), ok()))
-    client, sleeps = make(script, retry=RetryPolicy(retry_on_500=True))
-    assert client.get_connection(1).id == 1
-    assert len(sleeps) == 1
+    client = Harness(kind, script, retry=RetryPolicy(retry_on_500=True))
+    assert client.get(1).id == 1
+    assert len(client.sleeps) == 1
 
 
-def test_non_standard_status_is_a_server_error() -> None:
-    client, _ = make(Script(("GET", url(1), httpx.Response(520, text="cloudflare"))))
+def test_non_standard_status_is_a_server_error(kind: str) -> None:
+    client = Harness(kind, Script(("GET", url(1), httpx.Response(520, text="cloudflare"))))
     with pytest.raises(ServerError) as info:
-        client.get_connection(1)
+        client.get(1)
     assert info.value.status_code == 520
 
 
@@ -246,70 +242,96 @@ def test_non_standard_status_is_a_server_error() -> None:
         ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
     ],
 )
-def test_retry_after_is_honoured_and_capped(headers: dict[str, str], expected: float) -> None:
+def test_retry_after_is_honoured_and_capped(
+    kind: str, headers: dict[str, str], expected: float
+) -> None:
     script = Script(("GET", url(1), httpx.Response(503, headers=headers)), ("GET", url(1), ok()))
-    client, sleeps = make(script)
-    client.get_connection(1)
-    assert sleeps == [expected]
+    client = Harness(kind, script)
+    client.get(1)
+    assert client.sleeps == [expected]
 
 
-def test_connection_errors_are_retried_then_wrapped() -> None:
-    failure = httpx.ConnectError("connection refused")
-    script = Script(*[("GET", url(1), failure)] * 3)
-    client, sleeps = make(script)
+def test_backoff_uses_the_jitter_hook(kind: str) -> None:
+    script = Script(*[("GET", url(1), httpx.Response(502))] * 2, ("GET", url(1), ok()))
+    client = Harness(kind, script, jitter=lambda: 0.5)
+    client.get(1)
+    assert client.sleeps == [0.25, 0.5], "half of 0.5 s, then half of 1 s"
+
+
+def test_connection_errors_are_retried_then_wrapped(kind: str) -> None:
+    script = Script(*[("GET", url(1), httpx.ConnectError("connection refused"))] * 3)
+    client = Harness(kind, script)
     with pytest.raises(APIConnectionError) as info:
-        client.get_connection(1)
+        client.get(1)
     assert not isinstance(info.value, APITimeoutError)
     assert isinstance(info.value.__cause__, httpx.ConnectError)
     assert "ConnectError" in str(info.value)
-    assert len(sleeps) == 2
+    assert len(client.sleeps) == 2
 
 
-def test_read_timeout_is_retried_then_succeeds() -> None:
+def test_read_timeout_is_retried_then_succeeds(kind: str) -> None:
     script = Script(("GET", url(1), httpx.ReadTimeout("slow")), ("GET", url(1), ok()))
-    client, _ = make(script)
-    assert client.get_connection(1).id == 1
+    assert Harness(kind, script).get(1).id == 1
 
 
-def test_timeouts_raise_api_timeout_error() -> None:
+def test_timeouts_raise_api_timeout_error(kind: str) -> None:
     script = Script(*[("GET", url(1), httpx.ReadTimeout("slow"))] * 3)
-    client, _ = make(script)
     with pytest.raises(APITimeoutError) as info:
-        client.get_connection(1)
+        Harness(kind, script).get(1)
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
 
 
-def test_deadline_stops_retrying() -> None:
+def test_other_transport_errors_are_typed_and_not_retried(kind: str) -> None:
+    client = Harness(kind, Script(("GET", url(1), httpx.UnsupportedProtocol("nope"))))
+    with pytest.raises(APIConnectionError, match="UnsupportedProtocol"):
+        client.get(1)
+    assert client.sleeps == []
+
+
+def test_deadline_stops_retrying(kind: str) -> None:
     now = [0.0]
     script = Script(("GET", url(1), httpx.Response(503, headers={"Retry-After": "20"})))
-    client, sleeps = make(script, retry=RetryPolicy(deadline=10.0, max_retries=5))
-    client._clock = lambda: now[0]
+    client = Harness(
+        kind, script, retry=RetryPolicy(deadline=10.0, max_retries=5), clock=lambda: now[0]
+    )
     with pytest.raises(ServerError):
-        client.get_connection(1)
-    assert sleeps == [], "a 20 s wait would end past the 10 s deadline"
+        client.get(1)
+    assert client.sleeps == [], "a 20 s wait would end past the 10 s deadline"
 
 
-def test_per_attempt_timeout_is_capped_by_the_deadline() -> None:
+def test_deadline_counts_time_spent_reading(kind: str) -> None:
+    now = [0.0]
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        now[0] += 11.0  # the answer took longer than the deadline
+        return ok()
+
+    client = Harness(
+        kind, Script(("GET", url(1), slow)), retry=RetryPolicy(deadline=10.0), clock=lambda: now[0]
+    )
+    with pytest.raises(APITimeoutError, match="deadline of 10 s exceeded"):
+        client.get(1)
+
+
+def test_per_attempt_timeout_is_capped_by_the_deadline(kind: str) -> None:
     seen: list[dict[str, float]] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.extensions["timeout"])
         return ok()
 
-    client, _ = make(Script(("GET", url(1), answer)), retry=RetryPolicy(deadline=2.0))
-    client.get_connection(1)
+    Harness(kind, Script(("GET", url(1), answer)), retry=RetryPolicy(deadline=2.0)).get(1)
     assert max(seen[0].values()) <= 2.0
 
 
-def test_default_timeout_is_5s_connect_30s_read() -> None:
+def test_default_timeout_is_5s_connect_30s_read(kind: str) -> None:
     seen: list[dict[str, float]] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.extensions["timeout"])
         return ok()
 
-    client, _ = make(Script(("GET", url(1), answer)))
-    client.get_connection(1)
+    Harness(kind, Script(("GET", url(1), answer))).get(1)
     assert seen[0] == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
 
 
@@ -323,40 +345,59 @@ def test_default_timeout_is_5s_connect_30s_read() -> None:
         (b"[]", "JSON array", False),
         (b"null", "JSON null", False),
         (b'"text"', "JSON string", False),
+        (b'{"id": NaN}', "NaN is not a JSON number", False),
+        (b'{"id": 1, "budget_limit": Infinity}', "Infinity is not a JSON number", False),
+        (b'{"budget_limit": -Infinity}', "-Infinity is not a JSON number", False),
+        (b'{"budget_limit": 1e400}', "overflows a float", False),
+        (b'{"id": ' + b"9" * 5000 + b"}", "too many digits", False),
     ],
 )
-def test_malformed_200_bodies_raise_response_validation_error(
-    content: bytes, why: str, malformed: bool
+def test_bodies_that_are_not_accepted_json(
+    kind: str, content: bytes, why: str, malformed: bool
 ) -> None:
     attempts = 3 if malformed else 1  # bytes that are not JSON were garbled on the way: retried
-    client, sleeps = make(
-        Script(*[("GET", url(1), httpx.Response(200, content=content))] * attempts)
+    client = Harness(
+        kind, Script(*[("GET", url(1), httpx.Response(200, content=content))] * attempts)
     )
     with pytest.raises(ResponseValidationError) as info:
-        client.get_connection(1)
+        client.get(1)
     assert info.value.status_code == 200
     assert info.value.body == content
     assert info.value.malformed is malformed
     assert why in str(info.value)
-    assert len(sleeps) == attempts - 1
+    assert len(client.sleeps) == attempts - 1
 
 
-def test_truncated_body_is_retried_then_parsed() -> None:
+def test_deep_nesting_is_refused_and_nothing_recurses(kind: str) -> None:
+    deep: Any = "x"
+    for _ in range(600):
+        deep = {"a": deep}
+    client = Harness(kind, Script(("GET", url(1), ok(extra=deep))))
+    with pytest.raises(ResponseValidationError, match="nested deeper than 64") as info:
+        client.get(1)
+    assert repr(info.value) and str(info.value)
+    hundred_thousand = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    client = Harness(kind, Script(("GET", url(1), httpx.Response(200, content=hundred_thousand))))
+    with pytest.raises(ResponseValidationError, match="nested"):
+        client.get(1)
+
+
+def test_truncated_body_is_retried_then_parsed(kind: str) -> None:
     script = Script(
         ("GET", url(1), httpx.Response(200, content=b'{"id": 1, "pro')), ("GET", url(1), ok())
     )
-    client, _ = make(script)
-    assert client.get_connection_detailed(1).attempts == 2
+    assert Harness(kind, script).detailed(1).attempts == 2
 
 
-def test_malformed_body_retry_can_be_turned_off() -> None:
-    client, sleeps = make(
+def test_malformed_body_retry_can_be_turned_off(kind: str) -> None:
+    client = Harness(
+        kind,
         Script(("GET", url(1), httpx.Response(200, content=b"{"))),
         retry=RetryPolicy(retry_on_malformed_body=False),
     )
     with pytest.raises(ResponseValidationError):
-        client.get_connection(1)
-    assert sleeps == []
+        client.get(1)
+    assert client.sleeps == []
 
 
 @pytest.mark.parametrize(
@@ -381,78 +422,77 @@ def test_malformed_body_retry_can_be_turned_off() -> None:
     ],
 )
 def test_wrong_types_raise_response_validation_error(
-    overrides: dict[str, Any], message: str
+    kind: str, overrides: dict[str, Any], message: str
 ) -> None:
-    client, _ = make(Script(("GET", url(1), ok(**overrides))))
     with pytest.raises(ResponseValidationError) as info:
-        client.get_connection(1)
+        Harness(kind, Script(("GET", url(1), ok(**overrides)))).get(1)
     assert message in str(info.value)
 
 
-def test_missing_required_field_is_named() -> None:
+def test_missing_required_field_is_named(kind: str) -> None:
     payload = body()
     del payload["updated_at"]
-    client, _ = make(Script(("GET", url(1), httpx.Response(200, json=payload))))
+    client = Harness(kind, Script(("GET", url(1), httpx.Response(200, json=payload))))
     with pytest.raises(ResponseValidationError, match="missing required field 'updated_at'"):
-        client.get_connection(1)
+        client.get(1)
 
 
-def test_same_origin_redirect_keeps_auth() -> None:
+def test_same_origin_redirect_keeps_auth(kind: str) -> None:
     moved = httpx.Response(301, headers={"Location": "/api/model-provider-connections/1/?moved=1"})
     script = Script(("GET", url(1), moved), ("GET", url(1) + "?moved=1", ok()))
-    client, _ = make(script)
-    client.get_connection(1)
+    Harness(kind, script).get(1)
     assert script.requests[1].headers["Authorization"] == f"Token {TOKEN}"
 
 
-def test_cross_origin_redirect_drops_auth() -> None:
+def test_cross_origin_redirect_drops_auth(kind: str) -> None:
     moved = httpx.Response(302, headers={"Location": "https://elsewhere.example/x/"})
     script = Script(("GET", url(1), moved), ("GET", "https://elsewhere.example/x/", ok()))
-    client, _ = make(script)
-    client.get_connection(1)
+    Harness(kind, script).get(1)
     assert "Authorization" not in script.requests[1].headers
 
 
-def test_http_to_https_upgrade_on_same_host_keeps_auth() -> None:
+def test_http_to_https_upgrade_on_same_host_keeps_auth(kind: str) -> None:
     moved = httpx.Response(308, headers={"Location": url(1)})
     script = Script(("GET", url(1, "http://ls.example.com"), moved), ("GET", url(1), ok()))
-    client, _ = make(script, base_url="http://ls.example.com")
-    client.get_connection(1)
+    Harness(kind, script, base_url="http://ls.example.com").get(1)
     assert script.requests[1].headers["Authorization"] == f"Token {TOKEN}"
 
 
-def test_https_to_http_redirect_is_refused() -> None:
+def test_https_to_http_redirect_is_refused(kind: str) -> None:
     moved = httpx.Response(302, headers={"Location": url(1, "http://ls.example.com")})
-    client, _ = make(Script(("GET", url(1), moved)))
     with pytest.raises(APIConnectionError, match="refused redirect"):
-        client.get_connection(1)
+        Harness(kind, Script(("GET", url(1), moved))).get(1)
 
 
-def test_redirect_loops_are_bounded() -> None:
+def test_redirect_loops_are_bounded(kind: str) -> None:
     loop = httpx.Response(302, headers={"Location": url(1)})
-    client, _ = make(Script(*[("GET", url(1), loop)] * 6), max_retries=0)
     with pytest.raises(APIConnectionError, match="redirects"):
-        client.get_connection(1)
+        Harness(kind, Script(*[("GET", url(1), loop)] * 6), max_retries=0).get(1)
 
 
-def test_get_connections_keeps_order_and_errors_in_place() -> None:
+def test_get_connections_keeps_order_and_errors_in_place(kind: str) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         connection_id = int(request.url.path.rstrip("/").rsplit("/", 1)[1])
         if connection_id == 2:
             return ls_error(404, "No ModelProviderConnection matches the given query.")
         return ok(id=connection_id)
 
-    client, _ = make(handler)
-    results = client.get_connections([3, 2, 1, 5], concurrency=2)
-    assert [r.id if isinstance(r, Connection) else type(r) for r in results] == [
-        3,
-        NotFoundError,
-        1,
-        5,
-    ]
+    results = Harness(kind, handler).many([3, 2, 1, 5], concurrency=2)
+    shown = [r.id if isinstance(r, Connection) else type(r) for r in results]
+    assert shown == [3, NotFoundError, 1, 5]
 
 
-def test_get_connections_bounds_concurrency() -> None:
+def test_get_connections_checks_every_id_and_the_concurrency_first(kind: str) -> None:
+    client = Harness(kind, never)
+    with pytest.raises(TypeError):
+        client.many([1, 2, "3"])
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="concurrency"):
+            client.many([1], concurrency=bad)
+    assert client.many([]) == []
+
+
+def test_get_connections_bounds_concurrency_with_threads() -> None:
     lock, active, peak = threading.Lock(), [0], [0]
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -464,45 +504,40 @@ def test_get_connections_bounds_concurrency() -> None:
             active[0] -= 1
         return ok()
 
-    client, _ = make(handler)
-    assert len(client.get_connections(range(1, 21), concurrency=3)) == 20
+    assert len(Harness("sync", handler).many(range(1, 21), concurrency=3)) == 20
     assert 1 < peak[0] <= 3
 
 
-def test_get_connections_checks_every_id_first() -> None:
-    client, _ = make(never)
-    with pytest.raises(TypeError):
-        client.get_connections([1, 2, "3"])  # type: ignore[list-item]
+def test_get_connections_bounds_concurrency_with_tasks() -> None:
+    active, peak = [0], [0]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+        await asyncio.sleep(0.005)
+        active[0] -= 1
+        return ok()
+
+    assert len(Harness("async", handler).many(range(1, 21), concurrency=4)) == 20
+    assert peak[0] == 4
 
 
-def test_detailed_response() -> None:
-    client, _ = make(
-        Script(("GET", url(1), httpx.Response(200, json=body(), headers={"X-Request-Id": "r1"})))
-    )
-    detailed = client.get_connection_detailed(1)
+def test_detailed_response(kind: str) -> None:
+    answer = httpx.Response(200, json=body(), headers={"X-Request-Id": "r1"})
+    detailed = Harness(kind, Script(("GET", url(1), answer))).detailed(1)
     assert detailed.status_code == 200
     assert detailed.headers["x-request-id"] == "r1"
     assert detailed.parsed.id == 1
     assert detailed.url == url(1)
+    assert detailed.attempts == 1
     assert b'"id": 1' in detailed.content or b'"id":1' in detailed.content
 
 
-def test_from_env_reads_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LABEL_STUDIO_URL", "https://env.example/ls")
-    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "envtoken")
-    client = Client.from_env(transport=httpx.MockTransport(never))
-    assert client.base_url == "https://env.example/ls/"
-    assert isinstance(client._auth, TokenAuth)
-    monkeypatch.delenv("LABEL_STUDIO_URL")
-    with pytest.raises(ValueError, match="LABEL_STUDIO_URL"):
-        Client.from_env()
+def test_same_public_methods_but_aclose() -> None:
+    def public(cls: type) -> set[str]:
+        return {n for n in dir(cls) if not n.startswith("_")}
 
-
-def test_configuration_errors() -> None:
-    with pytest.raises(ValueError, match="http"):
-        Client(base_url="ftp://x", api_key="k")
-    with pytest.raises(ValueError, match="api_key is required"):
-        Client(base_url=BASE)
+    assert public(AsyncClient) - {"aclose"} == public(Client) - {"close"}
 
 
 def test_context_manager_closes_own_client_only() -> None:
@@ -516,9 +551,15 @@ def test_context_manager_closes_own_client_only() -> None:
     mine.close()
 
 
-def test_own_http_client_is_used() -> None:
-    script = Script(("GET", url(1), ok()))
-    mine = httpx.Client(transport=httpx.MockTransport(script), headers={"X-Team": "a"})
-    client = Client(base_url=BASE, api_key=TOKEN, http_client=mine)
-    client.get_connection(1)
-    assert script.requests[0].headers["X-Team"] == "a"
+def test_async_context_manager_and_aclose() -> None:
+    async def main() -> tuple[bool, bool]:
+        async with AsyncClient(
+            base_url=BASE, api_key=TOKEN, transport=httpx.MockTransport(never)
+        ) as client:
+            pass
+        mine = httpx.AsyncClient(transport=httpx.MockTransport(never))
+        other = AsyncClient(base_url=BASE, api_key=TOKEN, http_client=mine)
+        await other.aclose()
+        return client._http.is_closed, mine.is_closed
+
+    assert asyncio.run(main()) == (True, False)

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ls_model_providers import Connection, ResponseValidationError
-from ls_model_providers._client import check_connection_id
+from ls_model_providers._checks import check_connection_id
 from ls_model_providers._constants import MAX_ID
+from ls_model_providers._errors import Answer
 from ls_model_providers._models import build_connection, parse_connection
 
 from .helpers import body
@@ -23,7 +24,7 @@ REQUEST = httpx.Request("GET", "https://h.example/api/model-provider-connections
 def _parse(content: bytes) -> Connection | ResponseValidationError:
     response = httpx.Response(200, content=content, request=REQUEST)
     try:
-        return parse_connection(response)
+        return parse_connection(Answer.of(response))
     except ResponseValidationError as error:
         assert error.status_code == 200
         assert error.body == content

@@ -1,17 +1,18 @@
-"""A canary token and canary secret fields appear nowhere: logs, reprs, errors."""
+"""Secrets appear nowhere: reprs, errors, logs, output. Canary tokens and secret fields."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 import pytest
 
 import ls_model_providers
-from ls_model_providers import Client, LabelStudioError, PersonalAccessTokenAuth
-from ls_model_providers._secrets import redact
+from ls_model_providers import Client, LabelStudioError, PersonalAccessTokenAuth, TokenAuth
+from ls_model_providers._secrets import Scrubber, is_secret_name, is_secret_value, redact
 
-from .helpers import Script, jwt, ls_error, ok, url
+from .helpers import Harness, Script, jwt, ls_error, ok, url
 
 H = "https://h.example"
 CANARY = "canary0token0f00d0cafe0beef0123456789abc"
@@ -30,7 +31,7 @@ def _scrub_check(*texts: str) -> None:
         assert "canary-pem" not in text
 
 
-def test_canary_appears_nowhere(caplog: pytest.LogCaptureFixture) -> None:
+def test_canary_appears_nowhere(kind: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     script = Script(
         ("GET", url(1, H), ok(**CANARY_FIELDS)),
@@ -38,62 +39,199 @@ def test_canary_appears_nowhere(caplog: pytest.LogCaptureFixture) -> None:
         ("GET", url(2, H), ls_error(401, "Invalid token.")),
         ("GET", url(3, H), httpx.Response(200, json={"api_key": "sk-canary-api-key"})),
     )
-    client = Client(
-        base_url="https://h.example", api_key=CANARY, transport=httpx.MockTransport(script)
-    )
-    client._sleep = lambda _s: None
-    conn = client.get_connection(1)
-    texts = [repr(client), str(client), repr(conn), str(conn), repr(client._auth)]
+    client = Harness(kind, script, base_url=H, api_key=CANARY)
+    conn = client.get(1)
+    texts = [
+        repr(client.client),
+        str(client.client),
+        repr(conn),
+        str(conn),
+        repr(client.client._auth),
+    ]
     for bad_id in (2, 3):
         with pytest.raises(LabelStudioError) as info:
-            client.get_connection(bad_id)
+            client.get(bad_id)
         texts += [repr(info.value), str(info.value)]
     texts += [r.getMessage() for r in caplog.records] + [caplog.text]
-    assert any("attempt" in r.getMessage() for r in caplog.records), "debug lines are logged"
+    assert any(" -> 503 " in r.getMessage() for r in caplog.records), "debug lines are logged"
     _scrub_check(*texts)
     assert conn.additional_properties["api_key"] == "sk-canary-api-key", "kept for the caller"
 
 
-def test_refresh_token_appears_nowhere(caplog: pytest.LogCaptureFixture) -> None:
+def test_refresh_token_appears_nowhere(kind: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     refresh = jwt({"exp": 4_000_000_000, "canary": CANARY})
     access = jwt({"exp": 4_000_000_000, "canary": "access-" + CANARY})
     script = Script(
-        (
-            "POST",
-            "https://h.example/api/token/refresh/",
-            httpx.Response(200, json={"access": access}),
-        ),
-        (
-            "GET",
-            url(1, "https://h.example"),
-            ls_error(403, "You do not have permission to perform this action."),
-        ),
+        ("POST", f"{H}/api/token/refresh/", httpx.Response(200, json={"access": access})),
+        ("GET", url(1, H), ls_error(403, "You do not have permission to perform this action.")),
     )
-    auth = PersonalAccessTokenAuth(refresh, base_url="https://h.example")
-    client = Client(base_url="https://h.example", auth=auth, transport=httpx.MockTransport(script))
+    auth = PersonalAccessTokenAuth(refresh, base_url=H)
+    client = Harness(kind, script, base_url=H, auth=auth)
     with pytest.raises(LabelStudioError) as info:
-        client.get_connection(1)
-    for text in [repr(auth), repr(client), str(info.value), repr(info.value), caplog.text]:
+        client.get(1)
+    for text in [repr(auth), repr(client.client), str(info.value), repr(info.value), caplog.text]:
         assert refresh not in text
         assert access not in text
 
 
-def test_redact() -> None:
-    data = {
-        "api_key": "x",
-        "max_tokens": 5,
-        "nested": [{"client_secret": "y", "jwt": jwt({"a": 1})}],
-        "auth_token": None,
-        "pem": "-----BEGIN RSA PRIVATE KEY-----abc",
+@pytest.mark.parametrize("where", ["detail", "id", "version"])
+def test_credentials_echoed_by_the_server_are_scrubbed(
+    kind: str, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    echo = f"Invalid header: 'Token {CANARY}'"
+    payload = {"id": "x", "version": "1", "detail": "d", "status_code": 503, where: echo}
+    script = Script(*[("GET", url(1, H), httpx.Response(503, json=payload))] * 3)
+    client = Harness(kind, script, base_url=H, api_key=CANARY)
+    with pytest.raises(LabelStudioError) as info:
+        client.get(1)
+    error = info.value
+    shown = [
+        str(error),
+        repr(error),
+        caplog.text,
+        str(getattr(error, where if where != "id" else "error_id")),
+    ]
+    _scrub_check(*shown)
+    assert "<redacted>" in str(getattr(error, where if where != "id" else "error_id"))
+    assert CANARY.encode() in error.body, "the raw body is kept as it came"
+
+
+def test_access_token_echoed_by_the_server_is_scrubbed(kind: str) -> None:
+    access = jwt({"exp": 4_000_000_000, "canary": "echo"})
+    refresh = jwt({"exp": 4_000_000_000, "kind": "refresh"})
+    echo = ls_error(400, f"bad header Bearer {access} (refresh {refresh})")
+    script = Script(
+        ("POST", f"{H}/api/token/refresh/", httpx.Response(200, json={"access": access})),
+        ("GET", url(1, H), echo),
+    )
+    with pytest.raises(LabelStudioError) as info:
+        Harness(kind, script, base_url=H, api_key=refresh).get(1)
+    for text in (str(info.value), repr(info.value), str(info.value.detail)):
+        assert access not in text
+        assert refresh not in text
+
+
+@pytest.mark.parametrize("key", [CANARY + "\n", f"  {CANARY}\r\n", f"\t{CANARY} "])
+def test_keys_read_from_files_are_stripped(kind: str, key: str) -> None:
+    script = Script(("GET", url(1, H), ok()))
+    Harness(kind, script, base_url=H, api_key=key).get(1)
+    assert script.requests[0].headers["Authorization"] == f"Token {CANARY}"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [f"{CANARY[:20]}\n{CANARY[20:]}", f"{CANARY}\x00", f"{CANARY[:5]} {CANARY[5:]}", f"{CANARY}é"],
+)
+def test_keys_that_cannot_be_sent_are_refused_without_echo(bad: str) -> None:
+    for build in (
+        lambda: Client(base_url=H, api_key=bad),
+        lambda: TokenAuth(bad),
+        lambda: PersonalAccessTokenAuth(bad, base_url=H),
+    ):
+        with pytest.raises(ValueError, match="position") as info:
+            build()
+        assert CANARY[:10] not in str(info.value)
+        assert CANARY[-10:] not in str(info.value)
+    with pytest.raises(ValueError, match="empty"):
+        Client(base_url=H, api_key=" \n")
+
+
+@pytest.mark.parametrize(
+    ("base_url", "why"),
+    [
+        ("http://admin:hunter2canary@h.example/", "must not contain credentials"),
+        ("https://user@h.example", "must not contain credentials"),
+        ("https://h.example/?tenant=a", "query"),
+        ("https://h.example/ls?", "query"),
+        ("https://h.example/#frag", "fragment"),
+        ("h.example", "http(s) URL"),
+        ("ftp://h.example", "http(s) URL"),
+        ("http://", "http(s) URL"),
+    ],
+)
+def test_bad_base_urls_are_refused_without_the_password(base_url: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why.replace("(", r"\(").replace(")", r"\)")) as info:
+        Client(base_url=base_url, api_key=CANARY)
+    assert "hunter2canary" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "api_key", "auth_token", "google_application_credentials", "client_secret", "clientSecret",
+        "secretAccessKey", "secret-access-key", "openaiApiKey", "OPENAI_API_KEY", "x-api-key",
+        "accessToken", "refresh_token", "privateKey", "private_key", "private-key", "passphrase",
+        "password", "db_password", "credentials_json", "credentials", "apikey", "Authorization",
+        "session_cookie", "token", "key",
+    ],
+)  # fmt: skip
+def test_secret_names_in_every_spelling(name: str) -> None:
+    assert is_secret_name(name)
+    assert redact({name: "s3cr3t-value", "nested": [{name: "s3cr3t"}]}) == {
+        name: "<redacted>",
+        "nested": [{name: "<redacted>"}],
     }
-    assert redact(data) == {
-        "api_key": "<redacted>",
-        "max_tokens": 5,
-        "nested": [{"client_secret": "<redacted>", "jwt": "<redacted>"}],
-        "auth_token": None,
-        "pem": "<redacted>",
-    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "max_tokens",
+        "token_type",
+        "key_id",
+        "monkey",
+        "tokens_used",
+        "provider",
+        "keyboard",
+        "budget_limit",
+    ],
+)
+def test_ordinary_names_are_not_secrets(name: str) -> None:
+    assert not is_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        jwt({"a": 1}),
+        "-----BEGIN RSA PRIVATE KEY-----\nabc",
+        "-----BEGIN PRIVATE KEY-----",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "sk-proj-" + "a1B2" * 10,
+        "sk-ant-api03-" + "x" * 40,
+        "AIza" + "b" * 35,
+    ],
+)
+def test_secret_values_whatever_their_name(value: str) -> None:
+    assert is_secret_value(value)
+    assert redact({"note": value}) == {"note": "<redacted>"}
+
+
+def test_secret_fields_in_other_spellings_stay_out_of_reprs(kind: str) -> None:
+    extra = {"clientSecret": "canary-1", "secretAccessKey": "canary-2", "openaiApiKey": "canary-3",
+             "accessToken": "canary-4", "privateKey": "canary-5", "passphrase": "canary-6",
+             "credentials_json": "canary-7"}  # fmt: skip
+    conn = Harness(kind, Script(("GET", url(1, H), ok(**extra))), base_url=H).get(1)
+    for text in (repr(conn), str(conn)):
+        assert "canary-" not in text
+
+
+def test_redact_is_bounded_in_depth() -> None:
+    deep: Any = "leaf"
+    for _ in range(5000):
+        deep = {"a": [deep]}
+    shown = repr(redact(deep))
+    assert "<nested too deeply>" in shown
+
+
+def test_scrubber() -> None:
+    scrub = Scrubber("abcd", "abcdef")
+    assert scrub("x abcdef y abcd") == "x <redacted> y <redacted>"
+    scrub.discard("abcdef")
+    assert scrub("abcdef") == "<redacted>ef"
+    assert "abcd" not in repr(scrub)
 
 
 def test_public_names_are_exported_and_complete() -> None:

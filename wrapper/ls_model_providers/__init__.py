@@ -13,9 +13,10 @@ from ls_model_providers_api.types import UNSET, Unset
 
 from ._auth import PersonalAccessTokenAuth, TokenAuth
 from ._client import AsyncClient, Client
-from ._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._constants import DEFAULT_DEADLINE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_SIZE
 from ._errors import (
     APIConnectionError,
+    APIResponseError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -24,6 +25,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
     ServerError,
 )
@@ -33,10 +35,13 @@ from ._retry import RetryPolicy
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "MAX_BODY_SIZE",
     "UNSET",
     "APIConnectionError",
+    "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncClient",
@@ -50,6 +55,7 @@ __all__ = [
     "PermissionDeniedError",
     "PersonalAccessTokenAuth",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
     "ServerError",

@@ -1,222 +1,100 @@
 """``Client`` and ``AsyncClient``: identical methods, one blocking, one ``async``.
 
-Everything both share (configuration, id checks, URL building, redirects policy, what
-counts as success/retryable) lives in ``_Base``; the twins only send and sleep.
+What a call does is decided by the request engine (``_engine.py``) once for both; the two
+classes here only perform its steps: send a request, read a chunk, sleep, take a lock.
+Configuration is checked once, in ``_Base.__init__``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Self
+from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
 from . import _constants as C
-from ._auth import _with_slash, auth_from_api_key
-from ._errors import (
-    APIConnectionError,
-    APITimeoutError,
-    LabelStudioError,
-    ResponseValidationError,
-    make_status_error,
-)
-from ._models import Connection, DetailedResponse, parse_connection
-from ._retry import RetryPolicy, is_retryable_status, may_retry, parse_retry_after, retry_delay
+from ._auth import auth_from_api_key
+from ._checks import check_api_key, check_base_url, check_connection_id, check_seconds
+from ._engine import Acquire, Call, Config, Fetched, Flow, Read, Run, Send, Sleep, Step
+from ._errors import LabelStudioError
+from ._models import Connection, DetailedResponse
+from ._retry import RetryPolicy
+from ._transport import deadline_scope, install
 
 __all__ = ["AsyncClient", "Client"]
 
 log = logging.getLogger(C.LOGGER_NAME)
 
-_RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-_ACCEPT = {"Accept": "application/json"}
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+SleepT = TypeVar("SleepT", Callable[[float], None], Callable[[float], Awaitable[None]])
+T = TypeVar("T")
 
 
-def check_connection_id(connection_id: object) -> int:
-    """Return the id if it is a valid connection id, else raise ``TypeError``/``ValueError``."""
-    if type(connection_id) is bool or not isinstance(connection_id, int):
-        raise TypeError(f"connection_id must be an int, not {type(connection_id).__name__}")
-    if not 1 <= connection_id <= C.MAX_ID:
-        raise ValueError(f"connection_id must be between 1 and 2**63-1, got {connection_id}")
-    return int(connection_id)  # a plain int: an int subclass cannot change how it is printed
+def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        for name, seconds in value.as_dict().items():
+            check_seconds(seconds, f"timeout.{name}")
+        return value
+    return httpx.Timeout(check_seconds(value, "timeout"))
 
 
-class _Base:
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        api_key: str | None,
-        auth: httpx.Auth | None,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int,
-        retry: RetryPolicy | None,
-    ) -> None:
-        url = httpx.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-        if auth is None:
-            if not api_key:
-                raise ValueError(f"api_key is required (or set {C.ENV_API_KEY})")
-            auth = auth_from_api_key(api_key, base_url=base_url)
-        self.base_url = _with_slash(base_url)
-        self._prefix = self.base_url + C.ENDPOINT_PATH
-        self._origin = (url.scheme, url.host, url.port)
-        self._auth = auth
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        limits = self._timeout.as_dict().values()
-        #: The longest per-attempt timeout (None: unbounded), to skip capping on the hot path.
-        self._timeout_max = None if None in limits else max(v for v in limits if v is not None)
-        self.retry = retry if retry is not None else RetryPolicy(max_retries=max_retries)
-        self._random = random.random
-        self._clock = time.monotonic
+def _missing_headers(http: httpx.Client | httpx.AsyncClient) -> dict[str, str]:
+    """The default headers the client does not set itself (what the user set stays).
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self._auth!r})"
-
-    @staticmethod
-    def _env(base_url: str | None, api_key: str | None) -> tuple[str, str | None]:
-        base_url = base_url or os.environ.get(C.ENV_URL)
-        if not base_url:
-            raise ValueError(f"no base URL: pass base_url or set {C.ENV_URL}")
-        return base_url, api_key or os.environ.get(C.ENV_API_KEY)
-
-    def _url(self, connection_id: object) -> str:
-        return f"{self._prefix}{check_connection_id(connection_id)}/"
-
-    def _trusted(self, url: httpx.URL) -> bool:
-        scheme, host, port = self._origin
-        return url.host == host and url.port == port and url.scheme in (scheme, "https")
-
-    def _timeout_within(self, remaining: float | None) -> httpx.Timeout:
-        """The per-attempt timeout, shortened so no attempt outlives the call's deadline."""
-        t = self._timeout
-        if remaining is None or (self._timeout_max is not None and self._timeout_max <= remaining):
-            return t
-        cap = max(remaining, 0.001)
-        return httpx.Timeout(
-            connect=min(t.connect, cap) if t.connect is not None else cap,
-            read=min(t.read, cap) if t.read is not None else cap,
-            write=min(t.write, cap) if t.write is not None else cap,
-            pool=min(t.pool, cap) if t.pool is not None else cap,
-        )
-
-    def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.URL:
-        """Where a redirect leads, refusing https -> http and anything but http(s)."""
-        if response.next_request is None:  # httpx builds it for every redirect it does not follow
-            raise APIConnectionError("redirect without a usable Location", url=str(request.url))
-        target = response.next_request.url
-        if target.scheme not in ("http", "https") or (
-            request.url.scheme == "https" and target.scheme != "https"
-        ):
-            raise APIConnectionError(
-                f"refused redirect from {request.url} to {target.scheme}:// (credentials would "
-                "travel unencrypted)",
-                url=str(request.url),
-            )
-        return target
-
-    def _remaining(self, start: float) -> float | None:
-        deadline = self.retry.deadline
-        return None if deadline is None else deadline - (self._clock() - start)
-
-    def _outcome(
-        self, url: str, response: httpx.Response | None, exc: Exception | None
-    ) -> tuple[Connection | None, LabelStudioError | None, bool, float | None]:
-        """(connection, error, retryable?, server-requested wait) for one attempt."""
-        if response is not None:
-            status = response.status_code
-            if 200 <= status < 300:
-                try:
-                    return parse_connection(response), None, False, None
-                except ResponseValidationError as invalid:
-                    # Bytes that are not JSON at all were cut or garbled on the way (a
-                    # truncated body); a well-formed body of the wrong shape would come back
-                    # the same, so only the former is worth another GET.
-                    return (
-                        None,
-                        invalid,
-                        invalid.malformed and self.retry.retry_on_malformed_body,
-                        None,
-                    )
-            error = make_status_error(response)
-            if is_retryable_status(status, self.retry):
-                return None, error, True, parse_retry_after(response.headers)
-            return None, error, False, None
-        assert exc is not None
-        if isinstance(exc, LabelStudioError):
-            return None, exc, False, None
-        wrapped: APIConnectionError
-        if isinstance(exc, httpx.TimeoutException):
-            wrapped = APITimeoutError(f"timed out: {type(exc).__name__}", url=url)
-        else:
-            wrapped = APIConnectionError(f"{type(exc).__name__}: {exc}", url=url)
-        wrapped.__cause__ = exc  # as `raise ... from exc` would: the httpx error stays reachable
-        return None, wrapped, isinstance(exc, _RETRYABLE_TRANSPORT), None
-
-    def _next_delay(
-        self,
-        attempt: int,
-        start: float,
-        error: LabelStudioError,
-        retryable: bool,
-        retry_after: float | None,
-    ) -> float:
-        """Seconds to wait before the next attempt; raises ``error`` when there is none."""
-        if not retryable:
-            raise error
-        delay = retry_delay(attempt, self.retry, retry_after=retry_after, random=self._random)
-        if not may_retry(attempt, delay, self._clock() - start, self.retry):
-            raise error
-        log.debug("retrying in %.3f s after %s", delay, error)
-        return delay
-
-    def _log_attempt(self, url: str, attempt: int, start: float, result: object) -> None:
-        if log.isEnabledFor(logging.DEBUG):
-            took = (self._clock() - start) * 1000
-            status = result.status_code if isinstance(result, httpx.Response) else repr(result)
-            log.debug("GET %s attempt %d -> %s (%.1f ms)", url, attempt + 1, status, took)
-
-    @staticmethod
-    def _detailed(
-        response: httpx.Response, attempts: int, connection: Connection
-    ) -> DetailedResponse:
-        return DetailedResponse(
-            status_code=response.status_code,
-            headers=response.headers,
-            content=response.content,
-            parsed=connection,
-            url=str(response.request.url),
-            attempts=attempts,
-        )
-
-    def _deadline_error(self, url: str) -> APITimeoutError:
-        return APITimeoutError(f"call deadline of {self.retry.deadline} s exceeded", url=url)
+    Accept-Encoding is the exception: the engine decodes bodies itself, to bound their
+    decoded size, so it asks only for the codings it can decode unless you did too.
+    """
+    # httpx's own default (Accept: */*) is not a choice of the caller's: ours replaces it.
+    headers = {k: v for k, v in C.DEFAULT_HEADERS.items() if http.headers.get(k, "*/*") == "*/*"}
+    codings = {
+        c.split(";")[0].strip().lower() for c in http.headers.get("accept-encoding", "").split(",")
+    }
+    if not codings <= {"gzip", "x-gzip", "deflate", "identity", ""}:
+        headers["Accept-Encoding"] = C.ACCEPT_ENCODING
+    return headers
 
 
-class Client(_Base):
-    """Blocking client for ``GET /api/model-provider-connections/{id}/``.
+class _Options(TypedDict, Generic[HttpT, TransportT, SleepT], total=False):
+    """The constructor's keyword arguments after ``base_url`` and ``api_key`` (for from_env)."""
 
-    Example::
+    auth: httpx.Auth | None
+    timeout: float | httpx.Timeout | None
+    max_retries: int | None
+    retry: RetryPolicy | None
+    max_body_size: int
+    http_client: HttpT | None
+    transport: TransportT | None
+    clock: Callable[[], float]
+    sleep: SleepT | None
+    jitter: Callable[[], float]
 
-        with Client(base_url="https://ls.example.com", api_key="...") as client:
-            conn = client.get_connection(1)
+
+class _Base(Generic[HttpT, TransportT, SleepT]):
+    """Everything the two clients share: configuration, checked once, and the call API.
 
     Args:
-        base_url: the deployment's URL, path prefix included (``https://host/ls/``).
+        base_url: the deployment's URL, path prefix included (``https://host/ls/``). No
+            user:password, query or fragment (``ValueError``).
         api_key: a legacy token (sent as ``Token``) or a personal access token (a JWT,
-            exchanged for ``Bearer`` access tokens). Ignored when ``auth`` is given.
+            exchanged for ``Bearer`` access tokens). Surrounding white space is stripped; a
+            key with control characters is refused. Ignored when ``auth`` is given.
         auth: any ``httpx.Auth`` instead of ``api_key``.
         timeout: per attempt; default 5 s connect, 30 s read. Applies to your own
             ``http_client`` too.
-        max_retries: retries after the first attempt (default 2); see ``retry`` for more.
-        retry: a full ``RetryPolicy`` (overrides ``max_retries``).
-        http_client: your own ``httpx.Client`` (you close it); its base_url is not used.
-        transport: an ``httpx.BaseTransport`` for the client built here (tests, proxies).
+        max_retries: retries after the first attempt (default 2). Not with ``retry``.
+        retry: a full ``RetryPolicy``: retries, backoff, the call's deadline (default 120 s).
+        max_body_size: the largest body read, raw and decompressed (default 1 MiB).
+        http_client: your own httpx client (you close it); its base_url is not used.
+        transport: an httpx transport for the client built here (tests, proxies).
+        clock, sleep, jitter: test hooks: a monotonic clock in seconds, the sleep used
+            between attempts, and a random number in [0, 1) for backoff jitter.
     """
 
     def __init__(
@@ -226,30 +104,102 @@ class Client(_Base):
         api_key: str | None = None,
         auth: httpx.Auth | None = None,
         timeout: float | httpx.Timeout | None = C.DEFAULT_TIMEOUT,
-        max_retries: int = C.DEFAULT_MAX_RETRIES,
+        max_retries: int | None = None,
         retry: RetryPolicy | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
+        max_body_size: int = C.MAX_BODY_SIZE,
+        http_client: HttpT | None = None,
+        transport: TransportT | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: SleepT | None = None,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
-        super().__init__(
-            base_url=base_url,
-            api_key=api_key,
-            auth=auth,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry=retry,
+        self.base_url = check_base_url(base_url)
+        if auth is None:
+            if api_key is None:
+                raise ValueError(f"api_key is required (or set {C.ENV_API_KEY})")
+            auth = auth_from_api_key(check_api_key(api_key), base_url=self.base_url)
+        if retry is not None and max_retries is not None:
+            raise TypeError(
+                "pass max_retries or retry, not both (retry=RetryPolicy(max_retries=...))"
+            )
+        if type(max_body_size) is not int or max_body_size < 1:
+            raise ValueError(f"max_body_size must be a positive int, got {max_body_size!r}")
+        if http_client is not None and transport is not None:
+            raise TypeError("pass http_client or transport, not both")
+        self.retry = retry or RetryPolicy(
+            max_retries=C.DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         )
+        self._auth = auth
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport, headers=_ACCEPT)
-        self._sleep = time.sleep
+        self._http: HttpT = http_client if http_client is not None else self._new_http(transport)
+        self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
+        self._config = Config(
+            base_url=self.base_url, auth=auth, timeout=_timeout(timeout), policy=self.retry,
+            max_body_size=max_body_size, http=self._http,
+            headers=_missing_headers(self._http), clock=clock, jitter=jitter,
+        )  # fmt: skip
+
+    def _new_http(self, transport: TransportT | None) -> HttpT:
+        raise NotImplementedError
+
+    def _default_sleep(self) -> SleepT:
+        raise NotImplementedError
 
     @classmethod
     def from_env(
-        cls, *, base_url: str | None = None, api_key: str | None = None, **kwargs: object
+        cls,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        **options: Unpack[_Options[HttpT, TransportT, SleepT]],
     ) -> Self:
-        """Build from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (read now, not at import)."""
-        base_url, api_key = cls._env(base_url, api_key)
-        return cls(base_url=base_url, api_key=api_key, **kwargs)  # type: ignore[arg-type]
+        """Build from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (read now, not at import);
+        arguments given win over the environment; ``options`` are the constructor's."""
+        base_url = base_url or os.environ.get(C.ENV_URL)
+        if not base_url:
+            raise ValueError(f"no base URL: pass base_url or set {C.ENV_URL}")
+        return cls(base_url=base_url, api_key=api_key or os.environ.get(C.ENV_API_KEY), **options)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self._auth!r})"
+
+    def _call(self, connection_id: int) -> tuple[Call, Flow[Fetched]]:
+        url = f"{self._config.endpoint}{check_connection_id(connection_id)}/"
+        call = Call(self._config)
+        return call, call.get_connection(url)
+
+    @staticmethod
+    def _check_many(connection_ids: Iterable[int], concurrency: int) -> list[int]:
+        ids = [check_connection_id(i) for i in connection_ids]
+        if type(concurrency) is not int or concurrency < 1:
+            raise ValueError("concurrency must be an int >= 1")
+        return ids
+
+
+class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
+    """Blocking client for ``GET /api/model-provider-connections/{id}/``.
+
+    Example::
+
+        with Client(base_url="https://ls.example.com", api_key="...") as client:
+            conn = client.get_connection(1)
+
+    Arguments: see ``_Base`` (all keyword-only); ``http_client`` is an ``httpx.Client``,
+    ``transport`` an ``httpx.BaseTransport``, ``sleep`` a blocking ``sleep(seconds)``.
+    """
+
+    #: Whether the connections of this client's own transport obey the call deadline.
+    _bounded = False
+
+    def _new_http(self, transport: httpx.BaseTransport | None) -> httpx.Client:
+        http = httpx.Client(transport=transport, headers=C.DEFAULT_HEADERS)
+        if transport is None:
+            # Every socket operation bounded by the call's deadline (_transport.py).
+            self._bounded = install(http) > 0
+        return http
+
+    def _default_sleep(self) -> Callable[[float], None]:
+        return time.sleep
 
     def get_connection(self, connection_id: int) -> Connection:
         """Fetch one connection; raises a ``LabelStudioError`` subclass on any failure.
@@ -257,45 +207,60 @@ class Client(_Base):
         Raises ``TypeError``/``ValueError`` before any request when the id is not an int in
         ``1..2**63-1``.
         """
-        return self._fetch(connection_id)[2]
+        return self._fetch(connection_id).connection
 
     def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """Like ``get_connection``, with the status, headers, raw body and attempt count."""
-        return self._detailed(*self._fetch(connection_id))
+        return self._fetch(connection_id).detailed()
 
-    def _fetch(self, connection_id: int) -> tuple[httpx.Response, int, Connection]:
-        """The first valid 2xx response, the attempts it took, its connection; raises on failure."""
-        url = self._url(connection_id)
-        start, attempt = self._clock(), 0
-        while True:
-            response: httpx.Response | None = None
-            exc: Exception | None = None
-            remaining = self._remaining(start)
-            if remaining is not None and remaining <= 0:
-                raise self._deadline_error(url)
-            try:
-                response = self._send(url, self._timeout_within(remaining))
-            except (httpx.HTTPError, LabelStudioError) as caught:
-                exc = caught
-            self._log_attempt(url, attempt, start, response or exc)
-            connection, error, retryable, retry_after = self._outcome(url, response, exc)
-            if connection is not None and response is not None:
-                return response, attempt + 1, connection
-            assert error is not None
-            self._sleep(self._next_delay(attempt, start, error, retryable, retry_after))
-            attempt += 1
+    def _fetch(self, connection_id: int) -> Fetched:
+        call, flow = self._call(connection_id)
+        if not self._bounded:
+            return self._drive(flow)
+        with deadline_scope(call.remaining()):
+            return self._drive(flow)
+
+    def _drive(self, flow: Flow[T]) -> T:
+        run = Run(flow)
+        try:
+            while (step := run.next()) is not None:
+                try:
+                    run.took(self._perform(step))
+                except httpx.HTTPError as exc:
+                    run.failed(exc)
+            return run.value
+        finally:
+            for response in run.close():
+                response.close()
+
+    def _perform(self, step: Step) -> Any:
+        if type(step) is Read:
+            return next(step.chunks, b"")
+        if type(step) is Send:
+            response = self._http.send(step.request, auth=step.auth, stream=True)
+            return response, None if response.is_stream_consumed else response.iter_raw()
+        if type(step) is Sleep:
+            return self._sleep(step.seconds)
+        assert type(step) is Acquire
+        lock = step.auth.thread_lock()
+        return (
+            lock
+            if lock.acquire(timeout=-1 if step.timeout is None else max(step.timeout, 0))
+            else None
+        )
 
     def get_connections(
         self, connection_ids: Iterable[int], *, concurrency: int = C.DEFAULT_CONCURRENCY
     ) -> list[Connection | LabelStudioError]:
-        """Fetch many, ``concurrency`` at a time; results in input order.
+        """Fetch many, ``concurrency`` at a time (threads); results in input order.
 
         A failed id does not lose the others: its slot holds the ``LabelStudioError``.
         Every id is checked before the first request.
         """
-        ids = [check_connection_id(i) for i in connection_ids]
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        ids = self._check_many(connection_ids, concurrency)
+        if not ids:
+            return []
+        from concurrent.futures import ThreadPoolExecutor
 
         def one(connection_id: int) -> Connection | LabelStudioError:
             try:
@@ -303,25 +268,8 @@ class Client(_Base):
             except LabelStudioError as error:
                 return error
 
-        if not ids:
-            return []
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max_workers=min(concurrency, len(ids))) as pool:
             return list(pool.map(one, ids))
-
-    def _send(self, url: str, attempt_timeout: httpx.Timeout) -> httpx.Response:
-        request = self._http.build_request("GET", url, timeout=attempt_timeout)
-        auth: httpx.Auth | None = self._auth
-        for _ in range(C.MAX_REDIRECTS + 1):
-            response = self._http.send(request, auth=auth, follow_redirects=False)
-            if not response.has_redirect_location:
-                return response
-            response.close()
-            target = self._redirect(request, response)
-            auth = self._auth if self._trusted(target) else None
-            request = self._http.build_request("GET", target, timeout=attempt_timeout)
-        raise APIConnectionError(f"more than {C.MAX_REDIRECTS} redirects", url=url)
 
     def close(self) -> None:
         """Close the connection pool (not an ``http_client`` you passed in)."""
@@ -340,88 +288,72 @@ class Client(_Base):
         self.close()
 
 
-class AsyncClient(_Base):
+class AsyncClient(
+    _Base[httpx.AsyncClient, httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]
+):
     """The ``async`` twin of ``Client``: same arguments, same methods, awaited.
 
     Example::
 
         async with AsyncClient(base_url="https://ls.example.com", api_key="...") as client:
             conn = await client.get_connection(1)
+
+    The whole call, refresh and waits included, is cancelled at the deadline (asyncio).
     """
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        api_key: str | None = None,
-        auth: httpx.Auth | None = None,
-        timeout: float | httpx.Timeout | None = C.DEFAULT_TIMEOUT,
-        max_retries: int = C.DEFAULT_MAX_RETRIES,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            api_key=api_key,
-            auth=auth,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry=retry,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(transport=transport, headers=_ACCEPT)
-        import asyncio
+    def _new_http(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, headers=C.DEFAULT_HEADERS)
 
-        self._sleep = asyncio.sleep
-
-    @classmethod
-    def from_env(
-        cls, *, base_url: str | None = None, api_key: str | None = None, **kwargs: object
-    ) -> Self:
-        """Build from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (read now, not at import)."""
-        base_url, api_key = cls._env(base_url, api_key)
-        return cls(base_url=base_url, api_key=api_key, **kwargs)  # type: ignore[arg-type]
+    def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
+        return asyncio.sleep
 
     async def get_connection(self, connection_id: int) -> Connection:
         """Fetch one connection; see ``Client.get_connection``."""
-        return (await self._fetch(connection_id))[2]
+        return (await self._fetch(connection_id)).connection
 
     async def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """See ``Client.get_connection_detailed``."""
-        return self._detailed(*(await self._fetch(connection_id)))
+        return (await self._fetch(connection_id)).detailed()
 
-    async def _fetch(self, connection_id: int) -> tuple[httpx.Response, int, Connection]:
-        """See ``Client._fetch``."""
-        url = self._url(connection_id)
-        start, attempt = self._clock(), 0
-        while True:
-            response: httpx.Response | None = None
-            exc: Exception | None = None
-            remaining = self._remaining(start)
-            if remaining is not None and remaining <= 0:
-                raise self._deadline_error(url)
-            try:
-                response = await self._send(url, self._timeout_within(remaining))
-            except (httpx.HTTPError, LabelStudioError) as caught:
-                exc = caught
-            self._log_attempt(url, attempt, start, response or exc)
-            connection, error, retryable, retry_after = self._outcome(url, response, exc)
-            if connection is not None and response is not None:
-                return response, attempt + 1, connection
-            assert error is not None
-            await self._sleep(self._next_delay(attempt, start, error, retryable, retry_after))
-            attempt += 1
+    async def _fetch(self, connection_id: int) -> Fetched:
+        call, flow = self._call(connection_id)
+        try:
+            async with asyncio.timeout(call.remaining()):
+                return await self._drive(flow)
+        except TimeoutError:
+            raise call.deadline_error(str(self._config.endpoint)) from None
+
+    async def _drive(self, flow: Flow[T]) -> T:
+        run = Run(flow)
+        try:
+            while (step := run.next()) is not None:
+                try:
+                    run.took(await self._perform(step))
+                except httpx.HTTPError as exc:
+                    run.failed(exc)
+            return run.value
+        finally:
+            for response in run.close():
+                await response.aclose()
+
+    async def _perform(self, step: Step) -> Any:
+        if type(step) is Read:
+            return await anext(step.chunks, b"")
+        if type(step) is Send:
+            response = await self._http.send(step.request, auth=step.auth, stream=True)
+            return response, None if response.is_stream_consumed else response.aiter_raw()
+        if type(step) is Sleep:
+            return await self._sleep(step.seconds)
+        assert type(step) is Acquire
+        lock = step.auth.loop_lock()
+        await lock.acquire()  # bounded: the whole call runs under asyncio.timeout
+        return lock
 
     async def get_connections(
         self, connection_ids: Iterable[int], *, concurrency: int = C.DEFAULT_CONCURRENCY
     ) -> list[Connection | LabelStudioError]:
-        """See ``Client.get_connections``: bounded concurrency, input order, errors in place."""
-        import asyncio
-
-        ids = [check_connection_id(i) for i in connection_ids]
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        """See ``Client.get_connections``: bounded concurrency (tasks), input order, errors in place."""
+        ids = self._check_many(connection_ids, concurrency)
         gate = asyncio.Semaphore(concurrency)
 
         async def one(connection_id: int) -> Connection | LabelStudioError:
@@ -433,20 +365,7 @@ class AsyncClient(_Base):
 
         return list(await asyncio.gather(*(one(i) for i in ids)))
 
-    async def _send(self, url: str, attempt_timeout: httpx.Timeout) -> httpx.Response:
-        request = self._http.build_request("GET", url, timeout=attempt_timeout)
-        auth: httpx.Auth | None = self._auth
-        for _ in range(C.MAX_REDIRECTS + 1):
-            response = await self._http.send(request, auth=auth, follow_redirects=False)
-            if not response.has_redirect_location:
-                return response
-            await response.aclose()
-            target = self._redirect(request, response)
-            auth = self._auth if self._trusted(target) else None
-            request = self._http.build_request("GET", target, timeout=attempt_timeout)
-        raise APIConnectionError(f"more than {C.MAX_REDIRECTS} redirects", url=url)
-
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the connection pool (not an ``http_client`` you passed in)."""
         if self._owns_http:
             await self._http.aclose()
@@ -460,4 +379,4 @@ class AsyncClient(_Base):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.close()
+        await self.aclose()

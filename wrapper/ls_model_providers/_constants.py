@@ -1,4 +1,4 @@
-"""Named defaults, in one place. Every number here is documented in the README."""
+"""Named defaults and limits, in one place. Every number here is documented in the README."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import httpx
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 #: Retries after the first attempt (so at most 3 requests per call).
 DEFAULT_MAX_RETRIES = 2
-#: Whole call, every attempt and wait included; no retry starts past it.
+#: Whole call, every attempt, wait, token refresh and body read included.
 DEFAULT_DEADLINE = 120.0
 #: Full-jitter exponential backoff: attempt n waits uniform(0, min(CAP, BASE * 2**n)).
 BACKOFF_BASE = 0.5
@@ -21,6 +21,20 @@ RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
 MAX_REDIRECTS = 5
 #: Default parallelism of get_connections().
 DEFAULT_CONCURRENCY = 8
+
+#: Largest response body read, counted both as received and after decompression. A
+#: connection is about 1 KB; Label Studio's HTML 404 page (which must be read to say
+#: "endpoint not available") is about 170 KB. Anything past this is refused unread.
+MAX_BODY_SIZE = 1024 * 1024
+#: Deepest JSON nesting accepted anywhere (bodies, error bodies, refresh answers, JWT
+#: claims). A connection nests 3 deep; model_params, a JSON Schema, rarely past 10.
+MAX_JSON_DEPTH = 64
+#: At most this many stacked Content-Encodings ("gzip, gzip" is 2) are decoded.
+MAX_CONTENT_ENCODINGS = 2
+#: What the client can decode while bounding the decoded size itself.
+ACCEPT_ENCODING = "gzip, deflate"
+#: Headers every request carries, unless an http_client you pass in sets them already.
+DEFAULT_HEADERS = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
 
 MAX_ID = 2**63 - 1
 ENDPOINT_PATH = "api/model-provider-connections/"

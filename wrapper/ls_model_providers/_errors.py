@@ -5,30 +5,37 @@
     LabelStudioError
     ├── APIConnectionError              no response: DNS, refused, reset, TLS, bad redirect
     │   └── APITimeoutError             connect/read/write/pool timeout, or the call's deadline
-    ├── EndpointNotAvailableError       HTML 404: Community Edition, or a wrong base URL
-    ├── ResponseValidationError         a 2xx whose body is not a valid connection
-    └── APIStatusError                  any other non-2xx answer
-        ├── AuthenticationError         401 (also a refused token refresh)
-        ├── PermissionDeniedError       403
-        ├── NotFoundError               404 with Label Studio's JSON error body
-        ├── RateLimitError              429
-        └── ServerError                 5xx
+    └── APIResponseError                the server answered: status_code, headers, body
+        ├── ResponseValidationError     a 2xx whose body is not a valid connection, or any
+        │                               body that is not JSON this package accepts
+        ├── ResponseTooLargeError       a body over the size limit (read no further)
+        └── APIStatusError              any other non-2xx answer
+            ├── AuthenticationError     401 (also a refused token refresh)
+            ├── PermissionDeniedError   403
+            ├── NotFoundError           404 with Label Studio's JSON error body
+            ├── EndpointNotAvailableError  404 HTML page: Community Edition, or a wrong URL
+            ├── RateLimitError          429
+            └── ServerError             5xx
 
-Every error keeps what a person needs to act (the method and URL, the status, the server's
-``detail``, its error ``id`` and ``version``) and never the credentials: no header value and
-no response body is ever part of ``str()`` or ``repr()``. The raw body stays available as
-``.body`` for code that needs it.
+Every error is built whole by its constructor and keeps what a person needs to act (the
+method and URL, the status, the server's ``detail``, its error ``id`` and ``version``),
+never the credentials: no header value and no body is part of ``str()`` or ``repr()``, and
+text the server sent (``detail``) has had the API key and access token scrubbed out of it
+before the error is built. The raw body stays available, unchanged, as ``.body``.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import httpx
 
+from ._body import JSONRejected, loads
+
 __all__ = [
     "APIConnectionError",
+    "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -37,6 +44,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
 ]
@@ -49,7 +57,7 @@ class LabelStudioError(Exception):
         super().__init__(message)
         self.message = message
         self.method = method
-        #: The request URL (credentials are never in it: they travel in a header).
+        #: The request URL (never holds credentials: the base URL may not have userinfo).
         self.url = url
 
     def __str__(self) -> str:
@@ -67,41 +75,54 @@ class APITimeoutError(APIConnectionError):
     """A timeout expired: connect, read, write, pool, or the whole call's deadline."""
 
 
-class _ResponseError(LabelStudioError):
+class APIResponseError(LabelStudioError):
+    """The server answered, but not with a valid connection.
+
+    Attributes: ``status_code``; ``headers``; ``body``, the raw body as received (never
+    shown in ``str()``/``repr()``: it may hold secrets).
+    """
+
     def __init__(
         self,
         message: str,
         *,
         status_code: int,
-        body: bytes,
+        body: bytes = b"",
         headers: httpx.Headers | None = None,
         method: str = "GET",
         url: str | None = None,
     ) -> None:
         super().__init__(message, method=method, url=url)
         self.status_code = status_code
-        #: The raw response body, unchanged. Never shown in str()/repr(): it may hold secrets.
         self.body = body
         self.headers = headers if headers is not None else httpx.Headers()
 
 
-class EndpointNotAvailableError(_ResponseError):
-    """The server answered the endpoint's path with an HTML 404 page.
+class ResponseValidationError(APIResponseError):
+    """A body this client cannot accept: a 2xx that is not a valid connection, or JSON
+    outside RFC 8259 (``NaN``, ``Infinity``, numbers that overflow) or nested too deeply.
 
-    Label Studio Community Edition does this for every method on
-    ``/api/model-provider-connections/...``; so does any server when the base URL is wrong.
+    ``malformed`` is true when the body is not JSON at all (truncated or garbled on the
+    way): such a GET is retried (``RetryPolicy.retry_on_malformed_body``); a wrong shape is not.
     """
 
-
-class ResponseValidationError(_ResponseError):
-    """A 2xx answer whose body is not JSON, not an object, or not a valid connection."""
-
-    #: True when the body is not JSON at all (truncated or garbled on the way): such a
-    #: GET is retried (``RetryPolicy.retry_on_malformed_body``); a wrong shape is not.
-    malformed: bool = False
+    def __init__(self, message: str, *, malformed: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.malformed = malformed
 
 
-class APIStatusError(_ResponseError):
+class ResponseTooLargeError(APIResponseError):
+    """The body went over the size limit (raw or decompressed); reading stopped there.
+
+    ``limit`` is the limit in bytes; ``body`` holds at most that much of what was read.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
+
+
+class APIStatusError(APIResponseError):
     """A non-2xx answer. ``detail``, ``error_id`` and ``version`` come from Label Studio's
     JSON error body when the server sent one, else they are ``None``."""
 
@@ -109,18 +130,12 @@ class APIStatusError(_ResponseError):
         self,
         message: str,
         *,
-        status_code: int,
-        body: bytes,
-        headers: httpx.Headers | None = None,
-        method: str = "GET",
-        url: str | None = None,
         detail: str | None = None,
         error_id: str | None = None,
         version: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            message, status_code=status_code, body=body, headers=headers, method=method, url=url
-        )
+        super().__init__(message, **kwargs)
         self.detail = detail
         self.error_id = error_id
         self.version = version
@@ -145,6 +160,15 @@ class NotFoundError(APIStatusError):
     """404: no connection with this id in your organisation (or it belongs to another)."""
 
 
+class EndpointNotAvailableError(APIStatusError):
+    """404 with an HTML page: the server does not serve this endpoint at all.
+
+    Label Studio Community Edition does this for every method on
+    ``/api/model-provider-connections/...``; so does any server when the base URL is wrong.
+    Not a ``NotFoundError``: no id would ever be found there.
+    """
+
+
 class RateLimitError(APIStatusError):
     """429: too many requests; retried automatically (see the retry policy) before raising."""
 
@@ -160,52 +184,81 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     429: RateLimitError,
 }
 
-
-def _error_body(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
+NOT_AVAILABLE = (
+    "endpoint not available on this deployment: the server answered with an HTML 404 page. "
+    "Label Studio Community Edition does not serve model provider connections (an Enterprise "
+    "feature); otherwise check that the base URL points at Label Studio"
+)
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+class Answer(NamedTuple):
+    """One response, read whole and within limits: what errors and parsers are built from."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    method: str
+    url: str
+    reason: str = ""
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Answer:
+        """From an ``httpx.Response`` whose body was read."""
+        request = response.request
+        return cls(
+            response.status_code, response.headers, response.content, request.method,
+            str(request.url), response.reason_phrase,
+        )  # fmt: skip
+
+    def common(self) -> dict[str, Any]:
+        """The keyword arguments every ``APIResponseError`` takes."""
+        return {
+            "status_code": self.status_code,
+            "body": self.content,
+            "headers": self.headers,
+            "method": self.method,
+            "url": self.url,
+        }
 
 
-def _is_html(response: httpx.Response) -> bool:
-    content_type = response.headers.get("content-type", "").lower()
-    return "html" in content_type or response.content.lstrip()[:15].lower().startswith(
+def is_html(answer: Answer) -> bool:
+    """True for an HTML page (by content type, or by its first bytes when that is missing)."""
+    content_type = answer.headers.get("content-type", "").lower()
+    return "html" in content_type or answer.content.lstrip()[:15].lower().startswith(
         (b"<!doctype html", b"<html")
     )
 
 
-def make_status_error(response: httpx.Response) -> LabelStudioError:
-    """Turn a non-2xx response into the matching error (the only place statuses map to classes)."""
-    status, method, url = response.status_code, response.request.method, str(response.request.url)
-    common: dict[str, Any] = {
-        "status_code": status,
-        "body": response.content,
-        "headers": response.headers,
-        "method": method,
-        "url": url,
-    }
-    if status == 404 and _is_html(response):
-        return EndpointNotAvailableError(
-            "endpoint not available on this deployment: the server answered with an HTML 404 "
-            "page. Label Studio Community Edition does not serve model provider connections "
-            "(an Enterprise feature); otherwise check that the base URL points at Label Studio",
-            **common,
-        )
-    data = _error_body(response.content) or {}
-    detail = _text(data.get("detail"))
+def _text(value: object, scrub: Callable[[str], str]) -> str | None:
+    return scrub(value) if isinstance(value, str) else None
+
+
+def make_status_error(
+    answer: Answer, scrub: Callable[[str], str] = str, *, prefix: str = ""
+) -> APIStatusError:
+    """The error for a non-2xx answer: the one place statuses map to classes.
+
+    ``scrub`` removes our credentials from text the server sent; ``prefix`` says what was
+    being done (``"personal access token refused by ..."``).
+    """
+    status = answer.status_code
+    if status == 404 and is_html(answer):
+        return EndpointNotAvailableError(NOT_AVAILABLE, **answer.common())
+    try:
+        data = loads(answer.content) if answer.content else None
+    except JSONRejected:
+        data = None
+    if not isinstance(data, dict):
+        data = {}
+    detail = _text(data.get("detail"), scrub)
     cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
-    reason = response.reason_phrase or "error"
-    message = f"HTTP {status} {reason}" + (f": {detail}" if detail else "")
+    message = f"{prefix}HTTP {status} {answer.reason or 'error'}" + (
+        f": {detail}" if detail else ""
+    )
     return cls(
         message,
         detail=detail,
-        error_id=_text(data.get("id")),
-        version=_text(data.get("version")),
-        **common,
+        error_id=_text(data.get("id"), scrub),
+        version=_text(data.get("version"), scrub),
+        **answer.common(),
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 import types
 import typing
 from typing import Any
@@ -21,7 +20,8 @@ from ls_model_providers_api import models as generated_models
 from ls_model_providers_api.models import ModelParamsObject, ModelProviderConnection
 from ls_model_providers_api.types import Unset
 
-from ._errors import ResponseValidationError
+from ._body import JSONRejected, loads
+from ._errors import Answer, ResponseValidationError
 from ._secrets import redact
 
 __all__ = ["Connection", "DetailedResponse"]
@@ -52,8 +52,8 @@ class Connection(ModelProviderConnection):
         if isinstance(self.model_params, ModelParamsObject):
             return dict(self.model_params.additional_properties)
         try:
-            parsed = json.loads(self.model_params)
-        except (ValueError, RecursionError):
+            parsed = loads(self.model_params)
+        except JSONRejected:
             return None
         return parsed if isinstance(parsed, dict) else None
 
@@ -209,31 +209,28 @@ def build_connection(data: dict[str, Any]) -> Connection:
     return connection
 
 
-def parse_connection(response: httpx.Response) -> Connection:
-    """Parse a 2xx response into a ``Connection`` or raise ``ResponseValidationError``."""
+def parse_connection(answer: Answer) -> Connection:
+    """Parse a 2xx answer into a ``Connection`` or raise ``ResponseValidationError``.
+
+    ``Answer.of(response)`` adapts an ``httpx.Response`` whose body was read.
+    """
     try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        kind = response.headers.get("content-type", "no content type")
-        raise _invalid(response, f"body is not JSON ({kind})", malformed=True) from None
+        data = loads(answer.content)
+    except JSONRejected as exc:
+        kind = answer.headers.get("content-type", "no content type")
+        why = f"body is not JSON ({kind})" if exc.malformed else f"body is not accepted JSON: {exc}"
+        raise _invalid(answer, why, malformed=exc.malformed) from None
     if not isinstance(data, dict):
-        raise _invalid(response, f"body is a JSON {_type_name(data)}, not an object")
+        raise _invalid(answer, f"body is a JSON {_type_name(data)}, not an object")
     try:
         return build_connection(data)
     except ValueError as exc:
-        raise _invalid(response, str(exc)) from None
+        raise _invalid(answer, str(exc)) from None
 
 
-def _invalid(
-    response: httpx.Response, why: str, *, malformed: bool = False
-) -> ResponseValidationError:
-    error = ResponseValidationError(
-        f"HTTP {response.status_code} with an invalid body: {why}",
-        status_code=response.status_code,
-        body=response.content,
-        headers=response.headers,
-        method=response.request.method,
-        url=str(response.request.url),
+def _invalid(answer: Answer, why: str, *, malformed: bool = False) -> ResponseValidationError:
+    return ResponseValidationError(
+        f"HTTP {answer.status_code} with an invalid body: {why}",
+        malformed=malformed,
+        **answer.common(),
     )
-    error.malformed = malformed
-    return error

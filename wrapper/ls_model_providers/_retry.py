@@ -17,6 +17,7 @@ import datetime as dt
 import email.utils
 import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -25,9 +26,39 @@ from . import _constants as C
 __all__ = ["RetryPolicy"]
 
 
+def _non_negative_int(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if type(value) is not int or value < 0:
+        raise ValueError(f"RetryPolicy.{attribute.name} must be an int >= 0, got {value!r}")
+
+
+def _seconds(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if (
+        type(value) is bool
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(
+            f"RetryPolicy.{attribute.name} must be a finite number of seconds >= 0, got {value!r}"
+        )
+
+
+def _deadline(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _seconds(instance, attribute, value)
+        if value == 0:
+            raise ValueError("RetryPolicy.deadline must be > 0 seconds, or None for no deadline")
+
+
+def _flag(instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if type(value) is not bool:
+        raise ValueError(f"RetryPolicy.{attribute.name} must be True or False, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """How a call is retried. ``RetryPolicy(max_retries=0)`` turns retries off.
+    """How a call is retried and how long it may take. ``RetryPolicy(max_retries=0)`` turns
+    retries off. Every field is checked when the policy is built (``ValueError``).
 
     Example::
 
@@ -38,21 +69,20 @@ class RetryPolicy:
         backoff_base: first backoff ceiling, in seconds; doubles per attempt.
         backoff_cap: the largest backoff ceiling, in seconds.
         retry_after_cap: a server-requested wait is honoured up to this many seconds.
-        deadline: seconds for the whole call, waits included (``None``: no deadline).
+        deadline: seconds for the whole call: every attempt, wait, token refresh and body
+            read (``None``: no deadline; then only the per-attempt timeouts bound a call).
         retry_on_500: also retry 500 Internal Server Error.
         retry_on_malformed_body: retry a 2xx whose body is not JSON at all (cut short or
             garbled on the way); a JSON body of the wrong shape is never retried.
     """
 
-    max_retries: int = attrs.field(default=C.DEFAULT_MAX_RETRIES, validator=attrs.validators.ge(0))
-    backoff_base: float = attrs.field(default=C.BACKOFF_BASE, validator=attrs.validators.ge(0))
-    backoff_cap: float = attrs.field(default=C.BACKOFF_CAP, validator=attrs.validators.ge(0))
-    retry_after_cap: float = attrs.field(
-        default=C.RETRY_AFTER_CAP, validator=attrs.validators.ge(0)
-    )
-    deadline: float | None = C.DEFAULT_DEADLINE
-    retry_on_500: bool = False
-    retry_on_malformed_body: bool = True
+    max_retries: int = attrs.field(default=C.DEFAULT_MAX_RETRIES, validator=_non_negative_int)
+    backoff_base: float = attrs.field(default=C.BACKOFF_BASE, validator=_seconds)
+    backoff_cap: float = attrs.field(default=C.BACKOFF_CAP, validator=_seconds)
+    retry_after_cap: float = attrs.field(default=C.RETRY_AFTER_CAP, validator=_seconds)
+    deadline: float | None = attrs.field(default=C.DEFAULT_DEADLINE, validator=_deadline)
+    retry_on_500: bool = attrs.field(default=False, validator=_flag)
+    retry_on_malformed_body: bool = attrs.field(default=True, validator=_flag)
 
 
 def is_retryable_status(status: int, policy: RetryPolicy) -> bool:
@@ -82,7 +112,7 @@ def parse_retry_after(headers: Mapping[str, str], now: dt.datetime | None = None
 def _seconds_until_http_date(raw: str, now: dt.datetime | None) -> float | None:
     try:
         when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)

@@ -1,46 +1,138 @@
-"""What counts as a secret, and how it is hidden. Used by every repr, log line and output."""
+"""What counts as a secret, and how it is hidden. Used by every repr, log line, error and output.
+
+Two kinds of secret:
+
+* *fields* whose name says they hold a credential (``api_key``, ``clientSecret``,
+  ``secret-access-key``, ``privateKey``, ``credentials_json``...) or whose value looks like
+  one (a JWT, a PEM private key, a provider API key) wherever they are: ``redact`` replaces
+  them in JSON-like data;
+* *our own credentials* (the API key, the access token): a ``Scrubber`` replaces them in
+  any text the server sent back before that text reaches a message, a repr or a log line.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-REDACTED = "<redacted>"
+from . import _constants as C
 
-# A field is secret when its name ends in one of these words (api_key, auth_token,
-# google_application_credentials, client_secret, ...). Whole words only: `max_tokens` in a
-# model_params schema is not a secret.
-_SECRET_NAME = re.compile(
-    r"(?:^|[_\-])(?:api_?key|apikey|key|token|secret|password|passwd|credentials?|authorization|"
-    r"cookie)$",
-    re.IGNORECASE,
+REDACTED = "<redacted>"
+TOO_DEEP = "<nested too deeply>"
+
+# A name is split into lower-case words at '_', '-', '.', spaces and camelCase humps:
+# "openaiApiKey" -> openai, api, key; "secret-access-key" -> secret, access, key.
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+# Words that make any name a secret wherever they stand.
+_ALWAYS = frozenset(
+    {"secret", "secrets", "password", "passwd", "passphrase", "credential", "credentials",
+     "apikey", "privatekey", "pwd"}
+)  # fmt: skip
+# Words that make a name a secret when they end it: `auth_token`, `api_key`, `x-api-key`,
+# `basic_auth`, `session_cookie`. Not plurals: `max_tokens` in a model_params schema is a
+# model setting, and `token_type` or `key_id` name no secret.
+_LAST = frozenset({"key", "token", "auth", "authorization", "cookie", "signature"})
+# Values that are credentials whatever their field is called: JWTs, PEM private keys, and
+# the key formats of the providers this endpoint connects (OpenAI/Anthropic `sk-...`,
+# Google `AIza...`).
+_SECRET_VALUE = re.compile(
+    r"^eyJ[\w-]*\.[\w-]+\.[\w-]*$|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
+    r"^sk-[\w-]{20,}$|^AIza[\w-]{30,}$"
 )
-# Values that are secrets whatever their field is called: JWTs and PEM private keys.
-_SECRET_VALUE = re.compile(r"^eyJ[\w-]*\.[\w-]+\.[\w-]*$|-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
+
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(name)]
 
 
 def is_secret_name(name: str) -> bool:
-    """True for field names that hold credentials (``api_key``, ``auth_token``, ...)."""
-    return bool(_SECRET_NAME.search(name))
+    """True for field names that hold credentials, in snake, camel or kebab case."""
+    words = _words(name)
+    return bool(words) and (words[-1] in _LAST or not _ALWAYS.isdisjoint(words))
 
 
 def is_secret_value(value: object) -> bool:
-    """True for values that are credentials whatever they are called (JWTs, private keys)."""
+    """True for values that are credentials whatever they are called."""
     return isinstance(value, str) and bool(_SECRET_VALUE.search(value))
 
 
-def redact(value: Any) -> Any:
-    """A copy of a JSON-like value with every secret replaced by ``<redacted>``."""
+def redact(value: Any, depth: int = C.MAX_JSON_DEPTH) -> Any:
+    """A copy of a JSON-like value with every secret replaced by ``<redacted>``.
+
+    Containers nested deeper than ``depth`` are replaced too, so no caller (a repr, the
+    CLI) can be made to recurse without bound.
+    """
     if isinstance(value, dict):
+        if depth <= 0:
+            return TOO_DEEP
         return {
-            k: REDACTED if (isinstance(k, str) and is_secret_name(k)) and v else redact(v)
+            k: REDACTED if v and isinstance(k, str) and is_secret_name(k) else redact(v, depth - 1)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [redact(v, depth - 1) for v in value] if depth > 0 else TOO_DEEP
     return REDACTED if is_secret_value(value) else value
+
+
+def secret_values(value: Any, depth: int = C.MAX_JSON_DEPTH) -> Iterable[str]:
+    """Every string ``redact`` would hide in ``value`` (to scrub them out of text too)."""
+    if depth <= 0:
+        return
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        if isinstance(item, str) and (
+            is_secret_value(item) or (isinstance(key, str) and is_secret_name(key))
+        ):
+            yield item
+        else:
+            yield from secret_values(item, depth - 1)
 
 
 def mask(secret: str) -> str:
     """How a credential is shown to people: never its characters."""
     return f"<{len(secret)} chars>" if secret else "<empty>"
+
+
+class Scrubber:
+    """Replaces known secrets in text meant for people (messages, reprs, logs, reports).
+
+    Example::
+
+        scrub = Scrubber()
+        scrub.add(api_key)
+        scrub(f"server said: {detail}")
+    """
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self, *secrets: str) -> None:
+        self._secrets: dict[str, str] = {}
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str, placeholder: str = REDACTED) -> None:
+        """Hide ``secret`` from now on (empty strings are ignored)."""
+        if secret and secret not in self._secrets:
+            self._secrets[secret] = placeholder
+            # Longest first, so a secret containing another is replaced whole.
+            self._secrets = dict(sorted(self._secrets.items(), key=lambda kv: -len(kv[0])))
+
+    def discard(self, secret: str) -> None:
+        """Stop hiding ``secret`` (an access token long replaced)."""
+        self._secrets.pop(secret, None)
+
+    def __call__(self, text: str) -> str:
+        for secret, placeholder in self._secrets.items():
+            if secret in text:
+                text = text.replace(secret, placeholder)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Scrubber({len(self._secrets)} secrets)"

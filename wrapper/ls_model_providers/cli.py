@@ -5,13 +5,13 @@
                             [--model-params string|object] [--defect NAME ...]
     ls-model-providers conformance [--base-url URL] [--api-key KEY] [--id N] [--max-examples K]
                             [--junit-xml PATH] [--json-report PATH] [--seed S] [--rate REQ_PER_S]
-    ls-model-providers spec-diff (--base-url URL | --against FILE)
+    ls-model-providers spec-diff (--base-url URL | --against FILE_OR_URL)
 
 Exit codes of ``get``: 0 ok, 1 the API answered with an error, 2 usage or configuration
 error, 3 the endpoint is not available on this deployment (Community Edition or a wrong URL).
 ``conformance``: 0 conformant, 1 a check failed, 2 usage, 3 endpoint not served, 4
-credentials rejected. ``spec-diff``: 0 no breaking change, 1 breaking, 2 usage, 3 endpoint
-not in the served schema.
+credentials rejected. ``spec-diff``: 0 no breaking change, 1 breaking, 2 usage or a
+malformed schema, 3 endpoint not in the served schema, 5 schema unreachable.
 URL and key default to ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY``. Output is JSON
 on stdout with secrets redacted; errors go to stderr, never with the key.
 """
@@ -26,10 +26,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
-import httpx
-
 from . import _constants as C
-from ._client import Client, check_connection_id
+from ._checks import check_connection_id
+from ._client import Client
 from ._errors import EndpointNotAvailableError, LabelStudioError
 from ._secrets import redact
 
@@ -119,13 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     conf.add_argument("--rate", type=float, help="at most this many requests per second")
 
     sdiff = commands.add_parser(
-        "spec-diff", help="compare the fragment with a deployment's OpenAPI schema"
+        "spec-diff", help="can a deployment's OpenAPI schema send what the fragment rejects?"
     )
     source = sdiff.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--base-url", help="deployment URL; its schema is read from /docs/api/schema/json/"
     )
-    source.add_argument("--against", help="an OpenAPI file (JSON or YAML)")
+    source.add_argument(
+        "--against", help="an OpenAPI document (JSON or YAML): a file or http(s) URL"
+    )
     return parser
 
 
@@ -159,39 +160,39 @@ def _conformance(args: argparse.Namespace) -> int:
 
 def _spec_diff(args: argparse.Namespace) -> int:
     try:
-        import yaml
-
-        from ._spec import load_spec
-        from .conformance._specdiff import NOT_IN_SCHEMA, compare
+        from ._spec import load_spec, spec_path
+        from .conformance import _specdiff as sd
     except ImportError as exc:
         return _missing_extra("conformance", exc)
+    source: str = args.against or args.base_url.rstrip("/") + sd.SCHEMA_PATH
     try:
-        if args.against:
-            with open(args.against) as handle:
-                theirs = yaml.safe_load(handle)
-            source = args.against
+        if args.base_url or source.lower().startswith(("http://", "https://")):
+            data = sd.fetch(source)
         else:
-            source = args.base_url.rstrip("/") + "/docs/api/schema/json/"
-            response = httpx.get(source, timeout=30, follow_redirects=True)
-            response.raise_for_status()
-            theirs = response.json()
-    except (OSError, ValueError, yaml.YAMLError, httpx.HTTPError) as exc:
-        print(f"error: cannot read {args.against or args.base_url}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if not isinstance(theirs, dict):
-        print(f"error: {source} is not an OpenAPI document", file=sys.stderr)
-        return EXIT_USAGE
-    changes = compare(load_spec(), theirs)
+            with open(source, "rb") as handle:
+                data = handle.read()
+        changes = sd.compare(load_spec(), sd.load_document(data))
+    except sd.Unreachable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return sd.EXIT_UNREACHABLE
+    except sd.SchemaError as exc:
+        name = source if exc.side == "theirs" else spec_path()
+        print(sd.printable(f"error: malformed schema in {name} at {exc}"), file=sys.stderr)
+        return sd.EXIT_MALFORMED
+    except (OSError, sd.SpecDiffError) as exc:
+        print(sd.printable(f"error: cannot read {source}: {exc}"), file=sys.stderr)
+        return sd.EXIT_MALFORMED
     if changes is None:
-        print(
-            f"{NOT_IN_SCHEMA} ({source}): a Community Edition server, or an Enterprise release without it"
-        )
-        return EXIT_NOT_AVAILABLE
+        hint = "a Community Edition server, or an Enterprise release without it"
+        print(sd.printable(f"{sd.NOT_IN_SCHEMA} ({source}): {hint}"))
+        return sd.EXIT_NOT_IN_SCHEMA
     for change in changes:
         print(change)
-    breaking = [c for c in changes if c.breaking]
-    print(f"{len(changes)} difference(s), {len(breaking)} breaking, against {source}")
-    return EXIT_API_ERROR if breaking else EXIT_OK
+    breaking = sum(c.breaking for c in changes)
+    print(sd.printable(f"{len(changes)} difference(s), {breaking} breaking, against {source}"))
+    if breaking:
+        print("BREAKING: the deployment may send what the fragment rejects; update openapi/ first")
+    return sd.EXIT_BREAKING if breaking else sd.EXIT_OK
 
 
 def _mock(args: argparse.Namespace) -> int:

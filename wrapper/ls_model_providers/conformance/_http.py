@@ -15,7 +15,7 @@ import time
 import attrs
 import httpx
 
-from ls_model_providers._auth import _looks_like_jwt
+from ls_model_providers._auth import looks_like_jwt
 from ls_model_providers._constants import TOKEN_REFRESH_PATH
 from ls_model_providers._secrets import REDACTED, is_secret_name, is_secret_value
 
@@ -96,7 +96,7 @@ class Prober:
         self.exchanges: list[Exchange] = []
         self.scrub = Scrubber()
         self.scrub.add(api_key, "$LABEL_STUDIO_API_KEY")
-        self.personal_access_token = _looks_like_jwt(api_key)
+        self.personal_access_token = looks_like_jwt(api_key)
         self._access: str | None = None
 
     # -- credentials ----------------------------------------------------------------------

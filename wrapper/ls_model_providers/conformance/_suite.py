@@ -17,7 +17,7 @@ import attrs
 import httpx
 
 from ls_model_providers import _constants as C
-from ls_model_providers._errors import ResponseValidationError
+from ls_model_providers._errors import Answer, ResponseValidationError
 from ls_model_providers._models import parse_connection
 from ls_model_providers._secrets import is_secret_name, is_secret_value
 from ls_model_providers._spec import load_spec
@@ -277,7 +277,7 @@ class _Suite:
             )
         problems += self._schema_problems(connection_id, response)
         try:
-            parse_connection(response)
+            parse_connection(Answer.of(response))
         except ResponseValidationError as exc:
             problems.append(f"our client rejects it: {exc.message}")
         if isinstance(body, dict):

@@ -1,0 +1,208 @@
+"""What a response body may be: its size, its encoding, and which JSON is accepted. No I/O.
+
+``BodyReader`` is fed the raw chunks of one response as they arrive and keeps the decoded
+body. It refuses a body whose ``Content-Length`` is over the limit before reading a byte,
+and stops at the first chunk that takes the raw or the decoded size over it, so memory
+stays bounded by the limit whatever the server sends (a gzip bomb included: decompression
+is asked for at most the room left, never for the whole chunk).
+
+``loads`` is the one JSON parser of the package: RFC 8259 only (no ``NaN``, ``Infinity``
+or numbers that overflow a float), nesting at most ``MAX_JSON_DEPTH`` deep, and every
+failure a ``JSONRejected``, never a ``RecursionError``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from typing import Any
+
+from . import _constants as C
+
+__all__ = ["BodyReader", "BodyTooLarge", "JSONRejected", "UndecodableBody", "loads"]
+
+
+class BodyTooLarge(Exception):
+    """The body is over the limit (``received`` is how much was read when it was refused)."""
+
+    def __init__(self, limit: int, received: int, declared: int | None = None) -> None:
+        what = f"Content-Length {declared}" if declared is not None else f"{received}+ bytes"
+        super().__init__(f"response body over the {limit}-byte limit ({what})")
+        self.limit, self.received, self.declared = limit, received, declared
+
+
+class UndecodableBody(Exception):
+    """The Content-Encoding is unknown or the compressed data is corrupt."""
+
+
+class _Inflate:
+    """One zlib stream (gzip or deflate) that never returns more than it is asked for."""
+
+    __slots__ = ("_d", "_raw_fallback")
+
+    def __init__(self, coding: str) -> None:
+        # gzip: a gzip header. deflate: a zlib header, though some servers send raw deflate
+        # (as httpx does, fall back to it when the first bytes are not a zlib header).
+        gzip = coding in ("gzip", "x-gzip")
+        self._d = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
+        self._raw_fallback = not gzip
+
+    def decode(self, data: bytes, room: int) -> bytes:
+        try:
+            out = self._d.decompress(data, room + 1)
+        except zlib.error:
+            if not self._raw_fallback:
+                raise
+            self._raw_fallback = False
+            self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._d.decompress(data, room + 1)
+        self._raw_fallback = False
+        return out
+
+    def flush(self, room: int) -> bytes:
+        return self._d.flush(max(room, 0) + 1)
+
+
+class BodyReader:
+    """Collects one response body, bounded by ``limit`` raw and decoded bytes.
+
+    Example::
+
+        reader = BodyReader(C.MAX_BODY_SIZE, response.headers)
+        for chunk in response.iter_raw():
+            reader.feed(chunk)
+        body = reader.finish()
+    """
+
+    __slots__ = ("_chunks", "_decoded", "_decoders", "_raw", "limit")
+
+    def __init__(self, limit: int, headers: Any) -> None:
+        self.limit = limit
+        self._raw = self._decoded = 0
+        self._chunks: list[bytes] = []
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit, 0, int(declared))
+        codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > C.MAX_CONTENT_ENCODINGS:
+            raise UndecodableBody(f"{len(codings)} stacked content encodings")
+        for coding in codings:
+            if coding not in ("gzip", "x-gzip", "deflate"):
+                raise UndecodableBody(f"unsupported Content-Encoding {coding[:40]!r}")
+        # Applied in reverse order of how they were applied by the server.
+        self._decoders = [_Inflate(c) for c in reversed(codings)]
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next raw chunk; ``BodyTooLarge`` or ``UndecodableBody`` to stop reading."""
+        self._raw += len(chunk)
+        if self._raw > self.limit:
+            raise BodyTooLarge(self.limit, self._raw)
+        self._keep(self._decode(chunk, final=False))
+
+    def partial(self) -> bytes:
+        """What was decoded before reading stopped (at most ``limit`` bytes)."""
+        return b"".join(self._chunks)
+
+    def finish(self) -> bytes:
+        """The whole decoded body (call once, after the last chunk)."""
+        if self._decoders:
+            self._keep(self._decode(b"", final=True))
+        return b"".join(self._chunks) if len(self._chunks) != 1 else self._chunks[0]
+
+    def _decode(self, data: bytes, *, final: bool) -> bytes:
+        room = self.limit - self._decoded
+        try:
+            for decoder in self._decoders:
+                out = decoder.decode(data, room)
+                if final and len(out) <= room:
+                    # All input was consumed (decompress stops early only at the limit),
+                    # so this only drains what zlib still holds: at most its window.
+                    out += decoder.flush(room - len(out))
+                data = out
+                if len(data) > room:
+                    break
+        except zlib.error as exc:
+            raise UndecodableBody(f"corrupt compressed body ({exc})") from None
+        return data
+
+    def _keep(self, data: bytes) -> None:
+        if data:
+            self._decoded += len(data)
+            if self._decoded > self.limit:
+                raise BodyTooLarge(self.limit, self._raw)
+            self._chunks.append(data)
+
+
+# -- JSON ----------------------------------------------------------------------------------
+
+
+class JSONRejected(ValueError):
+    """Not JSON this package accepts. ``malformed``: not JSON at all (cut or garbled on the
+    way, worth another GET), as opposed to JSON the server meant but RFC 8259 does not allow."""
+
+    def __init__(self, reason: str, *, malformed: bool) -> None:
+        super().__init__(reason)
+        self.malformed = malformed
+
+
+class _Unrepresentable(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _Unrepresentable(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _Unrepresentable(f"number {text[:20]}... overflows a float")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
+def loads(content: bytes | str) -> Any:
+    """Parse RFC 8259 JSON nested at most ``MAX_JSON_DEPTH`` deep, or raise ``JSONRejected``."""
+    try:
+        # json.loads, without building a decoder per call: bytes in UTF-8, -16 or -32.
+        text = (
+            content.decode(json.detect_encoding(content), "surrogatepass")
+            if isinstance(content, bytes | bytearray)
+            else content
+        )
+        value = _DECODER.decode(text)
+    except _Unrepresentable as exc:
+        raise JSONRejected(str(exc), malformed=False) from None
+    except RecursionError:
+        raise JSONRejected(f"nested deeper than {C.MAX_JSON_DEPTH}", malformed=False) from None
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):  # over sys.get_int_max_str_digits()
+            raise JSONRejected("an integer with too many digits", malformed=False) from None
+        raise JSONRejected("not JSON", malformed=True) from None
+    # Every level of nesting takes a '{' or a '[', so a body with few of them is shallow:
+    # the walk below runs only for bodies that could be deep.
+    if isinstance(value, dict | list) and _brackets(content) > C.MAX_JSON_DEPTH:
+        _check_depth(value)
+    return value
+
+
+def _brackets(content: bytes | str) -> int:
+    if isinstance(content, str):
+        return content.count("{") + content.count("[")
+    return content.count(b"{") + content.count(b"[")
+
+
+def _check_depth(value: Any) -> None:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > C.MAX_JSON_DEPTH:
+            raise JSONRejected(f"nested deeper than {C.MAX_JSON_DEPTH}", malformed=False)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))

@@ -1,0 +1,76 @@
+"""Checks on what a user passes in, done before any request. Messages never echo a secret."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+
+from . import _constants as C
+
+__all__ = ["check_api_key", "check_base_url", "check_connection_id", "check_seconds"]
+
+
+def check_connection_id(connection_id: object) -> int:
+    """Return the id if it is a valid connection id, else raise ``TypeError``/``ValueError``."""
+    if type(connection_id) is bool or not isinstance(connection_id, int):
+        raise TypeError(f"connection_id must be an int, not {type(connection_id).__name__}")
+    if not 1 <= connection_id <= C.MAX_ID:
+        raise ValueError(f"connection_id must be between 1 and 2**63-1, got {connection_id}")
+    return int(connection_id)  # a plain int: an int subclass cannot change how it is printed
+
+
+def check_api_key(key: object, name: str = "api_key") -> str:
+    """The key without surrounding white space (a key read from a file ends in a newline).
+
+    A key that could not travel in a header (a control character, white space inside it,
+    a non-ASCII character) is refused with its position, never its characters.
+    """
+    if not isinstance(key, str):
+        raise TypeError(f"{name} must be a str, not {type(key).__name__}")
+    key = key.strip()
+    if not key:
+        raise ValueError(f"{name} is empty")
+    for position, char in enumerate(key):
+        if not 32 < ord(char) < 127:
+            kind = "a non-ASCII" if ord(char) > 127 else "a white-space or control"
+            raise ValueError(
+                f"{name} has {kind} character at position {position} (U+{ord(char):04X}): "
+                "a key is printable ASCII; check how it was copied or read"
+            )
+    return key
+
+
+def check_base_url(base_url: object) -> str:
+    """The base URL with a trailing slash; ``ValueError`` naming what is wrong, never a password."""
+    if not isinstance(base_url, str | httpx.URL):
+        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
+    try:
+        url = httpx.URL(str(base_url).strip())
+    except httpx.InvalidURL:
+        raise ValueError("base_url is not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        shown = f"{url.scheme}://{url.host}" if url.scheme else "a URL without a scheme"
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {shown}")
+    if url.userinfo:
+        raise ValueError(
+            "base_url must not contain credentials (user:password@host): pass the key as api_key"
+        )
+    if url.query or url.fragment or "?" in str(base_url) or "#" in str(base_url):
+        raise ValueError(
+            "base_url must not have a query (?...) or fragment (#...): it is the prefix every "
+            "request path is appended to"
+        )
+    text = str(url)
+    return text if text.endswith("/") else text + "/"
+
+
+def check_seconds(value: object, name: str, *, allow_none: bool = True) -> float | None:
+    """A positive, finite number of seconds (or ``None`` when allowed)."""
+    if value is None and allow_none:
+        return None
+    if type(value) is bool or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number of seconds, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0 seconds, got {value!r}")
+    return float(value)
