@@ -68,12 +68,15 @@ def sdk(session: nox.Session) -> None:
 
 @nox.session
 def realserver(session: nox.Session) -> None:
-    """Tests against a real Label Studio (Community, from PyPI) started on loopback.
+    """Tests against a real Label Studio 1.23.2 (from PyPI) started on loopback: Community as
+    shipped, and with tests/realserver/lsaddon serving the endpoint from the real model.
 
     label-studio lives in its own cached venv and a migrated data dir is cached too, so a
-    warm run only copies the data dir and starts the server (see tests/realserver/harness.py).
+    warm run only copies the data dir, seeds it and starts the servers (see
+    tests/realserver/harness.py). The official SDK is installed here to be held to the real
+    stack too.
     """
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,bench]")
     cache = ROOT / ".nox" / "_labelstudio"
     session.run(
         "python", "tests/realserver/harness.py", "--venv", str(cache / "venv"), "--cache", str(cache),

@@ -1,12 +1,20 @@
-"""Start a real Label Studio (Community, from PyPI) on loopback, run a command, always stop it.
+"""Start real Label Studio servers (1.23.2 from PyPI) on loopback, run a command, always stop them.
 
     python tests/realserver/harness.py --venv DIR --cache DIR -- pytest tests/realserver
 
 Installs ``label-studio==VERSION`` into ``--venv`` once (kept between runs), migrates a
-template data dir once (kept in ``--cache``), then for every run copies the template to a
-throw-away dir, starts the server with a known admin and legacy token, waits for
-``/health``, runs the command with ``LS_REAL_URL`` / ``LS_REAL_TOKEN`` set, and stops the
-server by its process group, on failure too. Used by ``nox -s realserver``.
+template data dir once (kept in ``--cache``), then for every run starts two servers, each
+on a copy of the template:
+
+* Community as shipped (``LS_REAL_URL``): the endpoint is absent there;
+* the same package with the ``lsaddon`` Django add-on (``LS_ADDON_URL``), which serves
+  the endpoint from the real model; its database is seeded first through the real ORM
+  (``rows.py`` -> ``seed.py``; the result in ``LS_ADDON_SEEDED``), and its runtime switch
+  file is ``LS_ADDON_SWITCH``.
+
+It waits for ``/health``, runs the command with those variables and ``LS_REAL_TOKEN``
+(the admin's legacy token) set, and stops the servers by process group, on failure too.
+Used by ``nox -s realserver``.
 """
 
 from __future__ import annotations
@@ -23,7 +31,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 VERSION = "1.23.2"
@@ -71,7 +78,10 @@ def _free_port() -> int:
         return port
 
 
-def _env(data_dir: Path) -> dict[str, str]:
+HERE = Path(__file__).resolve().parent
+
+
+def _env(data_dir: Path, addon: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"USERNAME", "PASSWORD", "HOST"}}
     env.update(
         LABEL_STUDIO_USERNAME="admin@example.com",
@@ -84,48 +94,60 @@ def _env(data_dir: Path) -> dict[str, str]:
         COLLECT_ANALYTICS="false",
         LATEST_VERSION_CHECK="false",
     )
+    if addon is not None:
+        # label_studio/server.py only setdefault()s the settings module: ours extends its.
+        env.update(DJANGO_SETTINGS_MODULE="lsaddon.settings", PYTHONPATH=str(HERE), **addon)
     return env
 
 
-@contextlib.contextmanager
-def running(exe: Path, data_dir: Path, log: Path, timeout: float = 240.0) -> Iterator[str]:
-    """A server on a free loopback port for the duration of the block; yields its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [str(exe), "start", "--no-browser", "--data-dir", str(data_dir), "--internal-host", "127.0.0.1",
-           "--port", str(port), "--host", url, "--enable-legacy-api-token"]  # fmt: skip
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            cmd, env=_env(data_dir), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    started = time.monotonic()
-    try:
+class Server:
+    """One label-studio process on a free loopback port, in its own process group."""
+
+    def __init__(self, exe: Path, data_dir: Path, log: Path, env: dict[str, str]) -> None:
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        cmd = [str(exe), "start", "--no-browser", "--data-dir", str(data_dir), "--internal-host", "127.0.0.1",
+               "--port", str(port), "--host", self.url, "--enable-legacy-api-token"]  # fmt: skip
+        self.started = time.monotonic()
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def wait_healthy(self, timeout: float = 240.0) -> None:
         while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"label-studio exited with {process.returncode}; see {log}")
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"label-studio exited with {self.process.returncode}; see {self.log}"
+                )
             with (
                 contextlib.suppress(OSError),
-                urllib.request.urlopen(url + "/health", timeout=2) as response,  # noqa: S310 - loopback
+                urllib.request.urlopen(self.url + "/health", timeout=2) as response,  # noqa: S310 - loopback
             ):
                 if response.status == 200:
                     break
-            if time.monotonic() - started > timeout:
-                raise RuntimeError(f"label-studio not healthy after {timeout:.0f} s; see {log}")
-            time.sleep(0.5)
-        _log(
-            f"label-studio {VERSION} healthy at {url} after {time.monotonic() - started:.1f} s (pid {process.pid})"
-        )
-        yield url
-    finally:
+            if time.monotonic() - self.started > timeout:
+                raise RuntimeError(
+                    f"label-studio not healthy after {timeout:.0f} s; see {self.log}"
+                )
+            time.sleep(0.25)
+        _log(f"label-studio {VERSION} healthy at {self.url} after "
+             f"{time.monotonic() - self.started:.1f} s (pid {self.process.pid})")  # fmt: skip
+
+    def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        _log(f"stopped label-studio (pid {process.pid})")
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        _log(f"stopped label-studio (pid {self.process.pid})")
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def ensure_template(exe: Path, cache: Path) -> Path:
@@ -137,11 +159,29 @@ def ensure_template(exe: Path, cache: Path) -> Path:
     shutil.rmtree(template, ignore_errors=True)
     template.mkdir(parents=True)
     started = time.monotonic()
-    with running(exe, template, cache / "template.log"):
-        pass
+    server = Server(exe, template, cache / "template.log", _env(template))
+    try:
+        server.wait_healthy()
+    finally:
+        server.stop()
     marker.touch()
     _log(f"migrated a template data dir in {time.monotonic() - started:.0f} s")
     return template
+
+
+def seed(exe: Path, data_dir: Path, work: Path) -> Path:
+    """Rows from rows.py stored through the real ORM (seed.py, in label-studio's venv)."""
+    started = time.monotonic()
+    rows_path, seeded = work / "rows.json", work / "seeded.json"
+    # hypothesis lives in this (the test) venv, Django in label-studio's: two processes.
+    subprocess.run([sys.executable, str(HERE / "rows.py"), str(rows_path), TOKEN], check=True)
+    python = str(exe.parent / "python")
+    subprocess.run(
+        [python, str(HERE / "seed.py"), str(rows_path), str(seeded)],
+        env=_env(data_dir, addon={}), check=True,
+    )  # fmt: skip
+    _log(f"seeded the add-on's database in {time.monotonic() - started:.1f} s")
+    return seeded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,14 +200,32 @@ def main(argv: list[str] | None = None) -> int:
     exe = ensure_venv(args.venv.resolve())
     template = ensure_template(exe, args.cache.resolve())
     with tempfile.TemporaryDirectory(prefix="ls-real-") as tmp:
-        data_dir = Path(tmp) / "data"
-        shutil.copytree(template, data_dir)
-        with running(exe, data_dir, Path(tmp) / "server.log") as url:
-            env = {**os.environ, "LS_REAL_URL": url, "LS_REAL_TOKEN": TOKEN}
+        work = Path(tmp)
+        community_dir, addon_dir = work / "community", work / "addon"
+        shutil.copytree(template, community_dir)
+        shutil.copytree(template, addon_dir)
+        switch = work / "switch.json"
+        servers: list[Server] = []
+        try:
+            # The Community server starts while the add-on's database is seeded.
+            community = Server(exe, community_dir, work / "community.log", _env(community_dir))
+            servers.append(community)
+            seeded = seed(exe, addon_dir, work)
+            addon_env = _env(addon_dir, addon={"LSADDON_SWITCH": str(switch)})
+            addon = Server(exe, addon_dir, work / "addon.log", addon_env)
+            servers.append(addon)
+            for server in servers:
+                server.wait_healthy()
+            env = {**os.environ, "LS_REAL_URL": community.url, "LS_REAL_TOKEN": TOKEN,
+                   "LS_ADDON_URL": addon.url, "LS_ADDON_SEEDED": str(seeded),
+                   "LS_ADDON_SWITCH": str(switch)}  # fmt: skip
             result = subprocess.run(command, env=env, check=False)
             if result.returncode != 0:
-                log = (Path(tmp) / "server.log").read_text(errors="replace")
-                _log("server log (last 40 lines):\n" + "\n".join(log.splitlines()[-40:]))
+                for server in servers:
+                    _log(f"{server.log.name} (last 40 lines):\n{server.tail()}")
+        finally:
+            for server in servers:
+                server.stop()
     return result.returncode
 
 
