@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 import uuid
@@ -47,6 +48,10 @@ ANY = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CON
 NOT_PROVIDED = "Authentication credentials were not provided."
 LEGACY_DISABLED = "Authentication token no longer valid: legacy token authentication has been disabled for this organization"
 NOT_FOUND = "No ModelProviderConnection matches the given query."
+#: DRF's parsers, as a ModelViewSet's OPTIONS lists them on Label Studio.
+PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+#: A DefaultRouter detail route: the lookup, then an optional format suffix.
+_LOOKUP = re.compile(r"(?P<pk>[^/.]+)(?:\.(?P<format>[a-z0-9]+))?")
 PAGE_404 = (
     "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>404 | Label Studio</title></head>"
     "<body><h1>404</h1><p>Page not found</p></body></html>"
@@ -167,6 +172,9 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/api/model-provider-connections/{id}/", views.connection, methods=ANY),
+            # Label Studio serves a path without its trailing slash as if it had one
+            # (its CommonMiddlewareAppendSlashWithoutRedirect: no redirect).
+            Route("/api/model-provider-connections/{id}", views.connection, methods=ANY),
             Route("/api/token/refresh/", views.token_refresh, methods=ANY),
             Route("/api/token/", views.token, methods=ANY),
             Route("/api/current-user/whoami", views.whoami, methods=ANY),
@@ -211,6 +219,9 @@ class _Views:
                 user = self.s.data.user_by_token(parts[0])
                 if user is None:
                     failure = "Invalid token."
+                elif not user.is_active:
+                    # DRF's TokenAuthentication, before Label Studio's legacy-token check.
+                    user, failure = None, "User inactive or deleted."
                 elif not self.s.legacy_tokens:
                     user, failure = None, LEGACY_DISABLED
         elif scheme.lower() == "bearer" and len(parts) == 1:
@@ -231,7 +242,7 @@ class _Views:
             return None, self.error(401, failure or NOT_PROVIDED, headers)
         return user, None
 
-    def render(self, conn: dict[str, Any]) -> dict[str, Any]:
+    def render(self, conn: dict[str, Any], viewer: User) -> dict[str, Any]:
         body = dict(conn)
         creator = self.s.data.user(conn["created_by"]) if conn["created_by"] is not None else None
         if creator is None:
@@ -241,6 +252,12 @@ class _Views:
                                   "email": creator.email, "avatar": creator.avatar}  # fmt: skip
             if self.s.created_by_username:
                 body["created_by"]["username"] = creator.username
+            if creator.removed or creator.organization != viewer.organization:
+                # Label Studio's user serializer masks a creator who is no longer a member
+                # of the viewer's organisation, and adds `username` while doing so (seen on
+                # the real serializer: even where `username` is not otherwise sent).
+                body["created_by"].update(first_name="Deleted", last_name="User", email="Deleted",
+                                          username="Deleted")  # fmt: skip
         if self.s.model_params == "string":
             body["model_params"] = json.dumps(conn["model_params"])
         defects = self.s.defects
@@ -276,10 +293,15 @@ class _Views:
         return response
 
     def connection_response(self, request: Request) -> Response:
-        if "." in request.path_params["id"]:
-            # DRF's router matches lookups with [^/.]+: an id with a dot never reaches the
-            # view (no auth, no JSON), Django's URL resolver answers with its HTML 404 page.
+        lookup = _LOOKUP.fullmatch(request.path_params["id"])
+        if lookup is None:
+            # DRF's router matches [^/.]+ and an optional .format suffix: anything else
+            # never reaches the view (no auth, no JSON), Django answers with its HTML 404.
             return self.not_found_page()
+        if (lookup["format"] or request.query_params.get("format") or "json") != "json":
+            # DRF picks the renderer before it authenticates: an unknown format (/1.xml,
+            # ?format=api) is a JSON 404 to anyone.
+            return self.error(404, "Not found.", {"Allow": ALLOW, "Vary": "Accept, Cookie"})
         user, failure = self.authenticate(request)
         if failure:
             return failure
@@ -292,9 +314,9 @@ class _Views:
         if request.method == "OPTIONS":
             self.s.count("status_200")
             meta = {"name": "Model Provider Connection Instance", "description": "",
-                    "renders": ["application/json"], "parses": ["application/json"]}  # fmt: skip
+                    "renders": ["application/json"], "parses": PARSES}  # fmt: skip
             return JSONResponse(meta, headers=headers)
-        raw_id = request.path_params["id"]
+        raw_id = lookup["pk"]
         try:
             connection_id = int(raw_id)
         except ValueError:
@@ -306,7 +328,7 @@ class _Views:
         if conn is None:
             return self.error(404, NOT_FOUND, headers)
         self.s.count("status_200")
-        content = json.dumps(self.render(conn), separators=(",", ":")).encode()
+        content = json.dumps(self.render(conn, user), separators=(",", ":")).encode()
         media_type = "text/plain" if "wrong_content_type" in self.s.defects else "application/json"
         response = Response(content, 200, headers=headers, media_type=media_type)
         if request.method == "HEAD":

@@ -35,6 +35,11 @@ class User:
     #: Whether the user's role lets it view model provider connections.
     can_view: bool = True
     avatar: str | None = None
+    #: False for a deactivated user: its token is refused ("User inactive or deleted.").
+    is_active: bool = True
+    #: True once removed from its organisation (the membership is soft-deleted): it is
+    #: then shown as "Deleted User" in the connections it created.
+    removed: bool = False
 
 
 @attrs.define
