@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
@@ -71,6 +72,7 @@ class _Options(TypedDict, Generic[HttpT, TransportT, SleepT], total=False):
     max_body_size: int
     http_client: HttpT | None
     transport: TransportT | None
+    verify: ssl.SSLContext | str | bool
     clock: Callable[[], float]
     sleep: SleepT | None
     jitter: Callable[[], float]
@@ -91,8 +93,11 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
         max_retries: retries after the first attempt (default 2). Not with ``retry``.
         retry: a full ``RetryPolicy``: retries, backoff, the call's deadline (default 120 s).
         max_body_size: the largest body read, raw and decompressed (default 1 MiB).
-        http_client: your own httpx client (you close it); its base_url is not used.
+        http_client: your own httpx client (you close it); its base_url is not used; its
+            headers are read when this client is built, its cookies on every call.
         transport: an httpx transport for the client built here (tests, proxies).
+        verify: TLS verification of the client built here: ``True`` (the system's CAs, or
+            ``SSL_CERT_FILE``), a CA bundle path, an ``ssl.SSLContext``, or ``False``.
         clock, sleep, jitter: test hooks: a monotonic clock in seconds, the sleep used
             between attempts, and a random number in [0, 1) for backoff jitter.
     """
@@ -109,6 +114,7 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
         max_body_size: int = C.MAX_BODY_SIZE,
         http_client: HttpT | None = None,
         transport: TransportT | None = None,
+        verify: ssl.SSLContext | str | bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: SleepT | None = None,
         jitter: Callable[[], float] = random.random,
@@ -124,14 +130,23 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
             )
         if type(max_body_size) is not int or max_body_size < 1:
             raise ValueError(f"max_body_size must be a positive int, got {max_body_size!r}")
-        if http_client is not None and transport is not None:
-            raise TypeError("pass http_client or transport, not both")
+        if http_client is not None and (transport is not None or verify is not True):
+            raise TypeError(
+                "pass http_client or transport/verify, not both (configure your client)"
+            )
         self.retry = retry or RetryPolicy(
             max_retries=C.DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         )
         self._auth = auth
         self._owns_http = http_client is None
-        self._http: HttpT = http_client if http_client is not None else self._new_http(transport)
+        if isinstance(verify, str):  # a CA bundle file or directory
+            is_dir = os.path.isdir(verify)
+            verify = ssl.create_default_context(
+                cafile=None if is_dir else verify, capath=verify if is_dir else None
+            )
+        self._http: HttpT = (
+            http_client if http_client is not None else self._new_http(transport, verify)
+        )
         self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
         self._config = Config(
             base_url=self.base_url, auth=auth, timeout=_timeout(timeout), policy=self.retry,
@@ -139,7 +154,7 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
             headers=_missing_headers(self._http), clock=clock, jitter=jitter,
         )  # fmt: skip
 
-    def _new_http(self, transport: TransportT | None) -> HttpT:
+    def _new_http(self, transport: TransportT | None, verify: ssl.SSLContext | str | bool) -> HttpT:
         raise NotImplementedError
 
     def _default_sleep(self) -> SleepT:
@@ -191,8 +206,10 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
     #: Whether the connections of this client's own transport obey the call deadline.
     _bounded = False
 
-    def _new_http(self, transport: httpx.BaseTransport | None) -> httpx.Client:
-        http = httpx.Client(transport=transport, headers=C.DEFAULT_HEADERS)
+    def _new_http(
+        self, transport: httpx.BaseTransport | None, verify: ssl.SSLContext | str | bool
+    ) -> httpx.Client:
+        http = httpx.Client(transport=transport, headers=C.DEFAULT_HEADERS, verify=verify)
         if transport is None:
             # Every socket operation bounded by the call's deadline (_transport.py).
             self._bounded = install(http) > 0
@@ -301,8 +318,10 @@ class AsyncClient(
     The whole call, refresh and waits included, is cancelled at the deadline (asyncio).
     """
 
-    def _new_http(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, headers=C.DEFAULT_HEADERS)
+    def _new_http(
+        self, transport: httpx.AsyncBaseTransport | None, verify: ssl.SSLContext | str | bool
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, headers=C.DEFAULT_HEADERS, verify=verify)
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         return asyncio.sleep
