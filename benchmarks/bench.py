@@ -24,12 +24,14 @@ import httpx
 from ls_model_providers import Client
 from ls_model_providers._errors import Answer
 from ls_model_providers._models import build_connection, parse_connection
-from ls_model_providers.mock import create_app, default_data
-from ls_model_providers.mock._app import _Views
+from ls_model_providers.mock import SyncASGITransport, create_app, default_data
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
-_views = _Views(create_app(data=default_data(TOKEN)).state.mock)
-BODY = json.dumps(_views.render(_views.s.data.connections[1])).encode()
+# The body the mock serves for connection 2 (an Azure one, every field filled in).
+with httpx.Client(transport=SyncASGITransport(create_app(data=default_data(TOKEN)))) as _mock:
+    BODY = _mock.get(
+        "http://mock/api/model-provider-connections/2/", headers={"Authorization": f"Token {TOKEN}"}
+    ).content
 DATA = json.loads(BODY)
 HEADERS = {"Content-Type": "application/json"}
 

@@ -39,8 +39,7 @@ from ls_model_providers import (
 )
 from ls_model_providers._errors import Answer
 from ls_model_providers._models import build_connection, parse_connection
-from ls_model_providers.mock import create_app, default_data
-from ls_model_providers.mock._app import _Views
+from ls_model_providers.mock import SyncASGITransport, create_app, default_data
 
 CANARY = "c4n4rytok3nc4n4rytok3nc4n4rytok3n0000042"
 IDS = [1, 2, 3, 4, 5, 6, 7]  # organisation 1's connections
@@ -76,12 +75,15 @@ class Capture(logging.Handler):
 
 
 def expected_bodies() -> dict[int, dict[str, Any]]:
-    views = _Views(create_app(data=default_data(CANARY)).state.mock)
-    return {
-        c["id"]: build_connection(json.loads(json.dumps(views.render(c)))).to_dict()
-        for c in views.s.data.connections
-        if c["id"] in IDS
-    }
+    """What the mock, without faults, serves for each id (asked in-process)."""
+    auth = {"Authorization": f"Token {CANARY}"}
+    with httpx.Client(transport=SyncASGITransport(create_app(data=default_data(CANARY)))) as mock:
+        return {
+            i: build_connection(
+                mock.get(f"http://mock/api/model-provider-connections/{i}/", headers=auth).json()
+            ).to_dict()
+            for i in IDS
+        }
 
 
 def start_mock(seed: int) -> tuple[subprocess.Popen[str], str]:

@@ -18,6 +18,8 @@ SPEC = yaml.safe_load(
 )
 SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
 CONNECTION = SCHEMAS["ModelProviderConnection"]
+#: A provider the fragment does not list, whatever providers it gains: the "unknown enum value".
+UNKNOWN_PROVIDER = "Provider-" + "-".join(SCHEMAS["ProviderEnum"]["enum"])
 
 json_scalars = (
     st.none()

@@ -31,10 +31,7 @@ from ls_model_providers import (
 )
 
 from .helpers import BASE, TOKEN, Harness, Script, body, ls_error, never, ok, url
-from .payloads import SCHEMAS
-
-#: A provider no fragment lists, whatever providers the fragment gains.
-UNKNOWN_PROVIDER = "Provider-" + "-".join(SCHEMAS["ProviderEnum"]["enum"])
+from .payloads import SCHEMAS, UNKNOWN_PROVIDER
 
 
 def test_get_connection_sends_token_and_parses(kind: str) -> None:

@@ -16,7 +16,9 @@ from ls_model_providers_api.models import (
 )
 from ls_model_providers_api.types import UNSET
 
-from .payloads import CONNECTION, connections
+from .payloads import CONNECTION, UNKNOWN_PROVIDER, connections
+
+UNKNOWN = UNKNOWN_PROVIDER
 
 FULL: dict[str, Any] = {
     "id": 7,
@@ -73,11 +75,11 @@ def test_extra_fields_are_kept_apart(payload: dict[str, Any]) -> None:
 
 
 def test_unknown_provider_is_kept_and_round_trips() -> None:
-    model = ModelProviderConnection.from_dict({**FULL, "provider": "Mistral", "scope": "Team"})
-    assert model.provider == "Mistral"
+    model = ModelProviderConnection.from_dict({**FULL, "provider": UNKNOWN, "scope": "Team"})
+    assert model.provider == UNKNOWN
     assert isinstance(model.provider, ProviderEnum)
-    assert model.provider.value == "Mistral"
-    assert model.to_dict()["provider"] == "Mistral"
+    assert model.provider.value == UNKNOWN
+    assert model.to_dict()["provider"] == UNKNOWN
     assert model.to_dict()["scope"] == "Team"
     assert ProviderEnum("AzureOpenAI") is ProviderEnum.AZUREOPENAI, "known values stay members"
 
