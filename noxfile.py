@@ -86,10 +86,11 @@ def realserver(session: nox.Session) -> None:
 
 @nox.session
 def soak(session: nox.Session) -> None:
-    """Reliability table: the client against the served mock with >= 25 % faults, plus a
-    parser fuzz run and a canary scan. Exits 1 if any invariant fails."""
+    """Reliability tables: the client against the served mock with >= 25 % faults, a parser
+    fuzz run, a canary scan, and hostile servers on real sockets. Exits 1 if any invariant fails."""
     session.install("-e", ".[mock,conformance]")
     session.run("python", "benchmarks/soak.py", *session.posargs)
+    session.run("python", "benchmarks/hostile.py")
 
 
 @nox.session
