@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ls_model_providers import (  # noqa: E402
+from ls_model_providers import (
     APITimeoutError,
     AsyncClient,
     Client,
@@ -29,8 +29,8 @@ from ls_model_providers import (  # noqa: E402
     ResponseValidationError,
     RetryPolicy,
 )
-from tests import hostile  # noqa: E402
-from tests.helpers import TOKEN, body, jwt  # noqa: E402
+from tests import hostile
+from tests.helpers import TOKEN, body, jwt
 
 MiB = 1024 * 1024
 DEADLINE = 2.0
@@ -43,7 +43,12 @@ ROWS: list[tuple[str, hostile.Behaviour, type[LabelStudioError], dict[str, Any]]
     ("drips its headers, 1 byte / 0.2 s", hostile.drip_head, APITimeoutError, {}),
     ("drips its body, 1 byte / 0.2 s", hostile.drip_body, APITimeoutError, {}),
     ("declares a 400 MiB body and sends it", hostile.flood(400 * MiB), ResponseTooLargeError, {}),
-    ("sends 64 MiB chunked, no length", hostile.flood(64 * MiB, declare=False), ResponseTooLargeError, {}),
+    (
+        "sends 64 MiB chunked, no length",
+        hostile.flood(64 * MiB, declare=False),
+        ResponseTooLargeError,
+        {},
+    ),
     ("gzip bomb: 256 KiB -> 256 MiB", hostile.gzip_bomb(256 * MiB), ResponseTooLargeError, {}),
     (
         "JSON nested 100,000 deep",
@@ -54,7 +59,9 @@ ROWS: list[tuple[str, hostile.Behaviour, type[LabelStudioError], dict[str, Any]]
     (
         "NaN as a number",
         hostile.answer(
-            "200 OK", json.dumps(body(budget_limit=float("nan"))).encode(), content_type="application/json"
+            "200 OK",
+            json.dumps(body(budget_limit=float("nan"))).encode(),
+            content_type="application/json",
         ),
         ResponseValidationError,
         {},
@@ -75,7 +82,10 @@ ROWS: list[tuple[str, hostile.Behaviour, type[LabelStudioError], dict[str, Any]]
 
 
 def _call(kind: str, base_url: str, extra: dict[str, Any]) -> BaseException | None:
-    kwargs: dict[str, Any] = {"api_key": TOKEN, "retry": RetryPolicy(deadline=DEADLINE, backoff_base=0.01)}
+    kwargs: dict[str, Any] = {
+        "api_key": TOKEN,
+        "retry": RetryPolicy(deadline=DEADLINE, backoff_base=0.01),
+    }
     kwargs.update(extra)
     try:
         if kind == "sync":
@@ -94,7 +104,9 @@ def _call(kind: str, base_url: str, extra: dict[str, Any]) -> BaseException | No
 
 
 def main() -> int:
-    print("| the server | client | raised | call took | peak memory | requests | bytes it sent | ok |")
+    print(
+        "| the server | client | raised | call took | peak memory | requests | bytes it sent | ok |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     failed = 0
     for what, behaviour, expected, extra in ROWS:
