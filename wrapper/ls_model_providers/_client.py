@@ -178,10 +178,10 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self._auth!r})"
 
-    def _call(self, connection_id: int) -> tuple[Call, Flow[Fetched]]:
+    def _call(self, connection_id: int) -> tuple[Call, Flow[Fetched], str]:
         url = f"{self._config.endpoint}{check_connection_id(connection_id)}/"
         call = Call(self._config)
-        return call, call.get_connection(url)
+        return call, call.get_connection(url), url
 
     @staticmethod
     def _check_many(connection_ids: Iterable[int], concurrency: int) -> list[int]:
@@ -231,7 +231,7 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
         return self._fetch(connection_id).detailed()
 
     def _fetch(self, connection_id: int) -> Fetched:
-        call, flow = self._call(connection_id)
+        call, flow, _ = self._call(connection_id)
         if not self._bounded:
             return self._drive(flow)
         with deadline_scope(call.remaining()):
@@ -335,12 +335,12 @@ class AsyncClient(
         return (await self._fetch(connection_id)).detailed()
 
     async def _fetch(self, connection_id: int) -> Fetched:
-        call, flow = self._call(connection_id)
+        call, flow, url = self._call(connection_id)
         try:
             async with asyncio.timeout(call.remaining()):
                 return await self._drive(flow)
         except TimeoutError:
-            raise call.deadline_error(str(self._config.endpoint)) from None
+            raise call.deadline_error(url) from None
 
     async def _drive(self, flow: Flow[T]) -> T:
         run = Run(flow)
