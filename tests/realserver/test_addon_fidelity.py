@@ -44,7 +44,7 @@ def mock_data(stack: Stack) -> MockData:
     connections = []
     for row in stack.rows:
         if row["expected"] is None:
-            continue  # a row of no organisation: the mock cannot hold one, nobody sees it
+            continue  # a row of no organisation: nobody sees it (a 404 in both, like a missing id)
         creator = row["expected"]["created_by"]
         connections.append({**row["expected"], "created_by": creator and creator["id"],
                             "model_params": model_params.schema(row["expected"]["provider"])})  # fmt: skip

@@ -1,5 +1,5 @@
 """A small Django add-on that serves GET /api/model-provider-connections/{id}/ from real
-Label Studio 1.23.2 code (loaded by ``lsaddon.settings``; see ``tests/realserver/README.md``).
+Label Studio 1.23.2 code (loaded by ``lsaddon.settings``; the README section "The real stack" says more).
 
 Real: the ``ModelProviderConnection`` model and its migrated table, ``UserSimpleSerializer``,
 DRF, Label Studio's authentication classes (legacy token, personal access token), its
