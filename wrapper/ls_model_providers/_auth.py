@@ -17,7 +17,6 @@ shared by both paths.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -25,7 +24,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -34,6 +33,9 @@ from ._body import JSONRejected, loads
 from ._checks import check_api_key, check_base_url
 from ._errors import Answer, ResponseValidationError, make_status_error
 from ._secrets import Scrubber, mask
+
+if TYPE_CHECKING:
+    import asyncio  # imported when first needed: it costs a blocking program ~25 ms
 
 __all__ = ["PersonalAccessTokenAuth", "TokenAuth", "auth_from_api_key"]
 
@@ -192,6 +194,8 @@ class PersonalAccessTokenAuth(httpx.Auth):
 
     def loop_lock(self) -> asyncio.Lock:
         """This event loop's lock (an asyncio.Lock is bound to the loop that first waits on it)."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         with self._loop_locks_guard:
             lock = self._loop_locks.get(loop)

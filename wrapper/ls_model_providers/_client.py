@@ -7,13 +7,13 @@ Configuration is checked once, in ``_Base.__init__``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack
 
@@ -26,7 +26,6 @@ from ._engine import Acquire, Call, Config, Fetched, Flow, Read, Run, Send, Slee
 from ._errors import LabelStudioError
 from ._models import Connection, DetailedResponse
 from ._retry import RetryPolicy
-from ._transport import deadline_scope, install
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -203,16 +202,18 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
     ``transport`` an ``httpx.BaseTransport``, ``sleep`` a blocking ``sleep(seconds)``.
     """
 
-    #: Whether the connections of this client's own transport obey the call deadline.
-    _bounded = False
+    #: Set when the connections of this client's own transport obey the call deadline.
+    _deadline_scope: Callable[[float | None], AbstractContextManager[None]] | None = None
 
     def _new_http(
         self, transport: httpx.BaseTransport | None, verify: ssl.SSLContext | str | bool
     ) -> httpx.Client:
         http = httpx.Client(transport=transport, headers=C.DEFAULT_HEADERS, verify=verify)
         if transport is None:
+            from . import _transport  # imports httpcore, as httpx does for its own transport
+
             # Every socket operation bounded by the call's deadline (_transport.py).
-            self._bounded = install(http) > 0
+            self._deadline_scope = _transport.deadline_scope if _transport.install(http) else None
         return http
 
     def _default_sleep(self) -> Callable[[float], None]:
@@ -232,9 +233,9 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
 
     def _fetch(self, connection_id: int) -> Fetched:
         call, flow, _ = self._call(connection_id)
-        if not self._bounded:
+        if self._deadline_scope is None:
             return self._drive(flow)
-        with deadline_scope(call.remaining()):
+        with self._deadline_scope(call.remaining()):
             return self._drive(flow)
 
     def _drive(self, flow: Flow[T]) -> T:
@@ -324,6 +325,8 @@ class AsyncClient(
         return httpx.AsyncClient(transport=transport, headers=C.DEFAULT_HEADERS, verify=verify)
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
+        import asyncio  # not at import time: a blocking program never pays for it
+
         return asyncio.sleep
 
     async def get_connection(self, connection_id: int) -> Connection:
@@ -335,6 +338,8 @@ class AsyncClient(
         return (await self._fetch(connection_id)).detailed()
 
     async def _fetch(self, connection_id: int) -> Fetched:
+        import asyncio
+
         call, flow, url = self._call(connection_id)
         try:
             async with asyncio.timeout(call.remaining()):
@@ -373,6 +378,8 @@ class AsyncClient(
     ) -> list[Connection | LabelStudioError]:
         """See ``Client.get_connections``: bounded concurrency (tasks), input order, errors in place."""
         ids = self._check_many(connection_ids, concurrency)
+        import asyncio
+
         gate = asyncio.Semaphore(concurrency)
 
         async def one(connection_id: int) -> Connection | LabelStudioError:
