@@ -58,6 +58,12 @@ PAGE_404 = (
 )
 
 
+def unknown_provider() -> str:
+    """A provider the fragment does not list, whatever providers it gains (the defect's value)."""
+    listed: list[str] = load_spec()["components"]["schemas"]["ProviderEnum"]["enum"]
+    return "Provider-" + "-".join(listed)
+
+
 @attrs.define
 class MockState:
     """Everything the app knows; ``app.state.mock`` in-process, for tests to inspect or change."""
@@ -268,7 +274,7 @@ class _Views:
         if "null_non_nullable" in defects:
             body["id"] = None
         if "unknown_enum" in defects:
-            body["provider"] = "Mistral"
+            body["provider"] = unknown_provider()
         if "over_max_length" in defects:
             body["deployment_name"] = "d" * 513
         if "secret_field" in defects:

@@ -26,7 +26,7 @@ DEFECTS = (
     "wrong_type",  # budget_limit sent as a string
     "missing_required",  # created_at left out
     "null_non_nullable",  # id sent as null
-    "unknown_enum",  # provider "Mistral"
+    "unknown_enum",  # a provider the fragment does not list
     "over_max_length",  # deployment_name of 513 characters
     "no_auth",  # 200 without credentials
     "any_bearer",  # every Bearer token accepted
