@@ -246,3 +246,11 @@ def test_public_names_are_exported_and_complete() -> None:
     for name in exported:
         assert hasattr(ls_model_providers, name), name
     assert sorted(exported) == sorted(set(ls_model_providers.__all__)), "no duplicates"
+
+
+def test_a_reason_phrase_echoing_the_token_is_scrubbed(kind: str) -> None:
+    echo = httpx.Response(403, extensions={"reason_phrase": f"No {CANARY}".encode()})
+    with pytest.raises(LabelStudioError) as info:
+        Harness(kind, Script(("GET", url(1, H), echo)), base_url=H, api_key=CANARY).get(1)
+    _scrub_check(str(info.value), repr(info.value))
+    assert "No <redacted>" in str(info.value)

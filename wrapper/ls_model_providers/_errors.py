@@ -252,9 +252,8 @@ def make_status_error(
         data = {}
     detail = _text(data.get("detail"), scrub)
     cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
-    message = f"{prefix}HTTP {status} {answer.reason or 'error'}" + (
-        f": {detail}" if detail else ""
-    )
+    reason = scrub(answer.reason) if answer.reason else "error"  # the server's text too
+    message = f"{prefix}HTTP {status} {reason}" + (f": {detail}" if detail else "")
     return cls(
         message,
         detail=detail,
