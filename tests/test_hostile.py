@@ -32,7 +32,7 @@ from ls_model_providers import (
 from . import hostile
 from .helpers import TOKEN, body, jwt
 
-DEADLINE = 1.5
+DEADLINE = 1.0
 SLACK = 3.0  # the call must end by DEADLINE + SLACK; an unbounded one runs GIVE_UP (20 s)
 MiB = 1024 * 1024
 REFRESH = jwt({"token_type": "refresh", "exp": 4_000_000_000})
@@ -64,7 +64,7 @@ def test_the_deadline_holds_from_first_byte_sent_to_last_byte_read(
     with (
         hostile.serve(behaviour) as server,
         hostile.elapsed() as took,
-        pytest.raises(APITimeoutError, match=r"deadline of 1\.5 s exceeded"),
+        pytest.raises(APITimeoutError, match=r"deadline of 1 s exceeded"),
     ):
         call(kind, server.base_url)
     assert took[0] < DEADLINE + SLACK
@@ -178,7 +178,7 @@ def test_a_refresh_that_never_answers_is_bounded_for_every_caller(kind: str) -> 
     behaviour = hostile.routes(refresh=hostile.hang, connection=hostile.hang)
     errors: list[BaseException] = []
     with hostile.serve(behaviour) as server, hostile.elapsed() as took:
-        policy = RetryPolicy(deadline=3.0, max_retries=5, backoff_base=0.01)
+        policy = RetryPolicy(deadline=2.0, max_retries=5, backoff_base=0.01)
         if kind == "sync":
             with Client(
                 base_url=server.base_url, api_key=REFRESH, timeout=1.0, retry=policy
@@ -197,7 +197,7 @@ def test_a_refresh_that_never_answers_is_bounded_for_every_caller(kind: str) -> 
     assert len(errors) == 3
     assert all(isinstance(e, APITimeoutError) for e in errors), errors
     assert all(method == "POST" for method, _ in server.requests), "no GET without a token"
-    assert took[0] < 3.0 + SLACK
+    assert took[0] < 2.0 + SLACK
 
 
 def test_a_client_stays_usable_after_a_refresh_timed_out() -> None:
