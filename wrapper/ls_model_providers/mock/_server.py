@@ -1,5 +1,5 @@
 """Serve the mock with uvicorn: in a background thread (tests, the conformance suite) or in
-the foreground (``ls-model-providers mock``)."""
+the foreground (``ls-model-providers mock``), over HTTP or, given a certificate, HTTPS."""
 
 from __future__ import annotations
 
@@ -66,10 +66,22 @@ class ServedMock:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[ServedMock]:
-    """Serve ``app`` with one uvicorn worker in a daemon thread until the block ends."""
+def serve_in_thread(
+    app: Starlette,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+) -> Iterator[ServedMock]:
+    """Serve ``app`` with one uvicorn worker in a daemon thread until the block ends.
+
+    With ``certfile`` (a PEM certificate chain, and ``keyfile`` unless the key is in it) it
+    serves HTTPS, and ``base_url`` starts with ``https://``.
+    """
     port = port or free_port(host)
-    server = uvicorn.Server(config(app, host, port))
+    tls = {"ssl_certfile": certfile, "ssl_keyfile": keyfile} if certfile else {}
+    server = uvicorn.Server(config(app, host, port, **tls))
     thread = threading.Thread(target=server.run, name=f"ls-mock-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -78,7 +90,8 @@ def serve_in_thread(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> I
             raise RuntimeError(f"the mock server did not start on {host}:{port}")
         time.sleep(0.01)
     try:
-        yield ServedMock(base_url=f"http://{host}:{port}", app=app, server=server)
+        scheme = "https" if certfile else "http"
+        yield ServedMock(base_url=f"{scheme}://{host}:{port}", app=app, server=server)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
