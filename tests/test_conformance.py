@@ -1,10 +1,12 @@
-"""The conformance suite catches each contract violation, stays read-only and hides the token."""
+"""The conformance suite: it catches each contract violation, holds deployments to what Label
+Studio does, ends every run in a verdict with a documented exit code, and hides the token."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import subprocess
-import sys
+import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
+from ls_model_providers import _constants as C
 from ls_model_providers.cli import main
-from ls_model_providers.conformance import RunConfig, run
-from ls_model_providers.conformance._http import Prober, UnsafeRequestError
+from ls_model_providers.conformance import Report, RunConfig, UsageError, check_names, run
 from ls_model_providers.mock import ServedMock, create_app, default_data, serve_in_thread
+
+from . import hostile
+from .servers import Override, Recorder, Rule, Seen, ls_error
 
 CANARY = "c4n4ryc4n4ryc4n4ryc4n4ryc4n4ryc4n4ry0042"
 FAST: dict[str, Any] = {"max_examples": 10}
@@ -27,15 +32,29 @@ def conformant() -> Iterator[ServedMock]:
         yield served
 
 
-def _run(served: ServedMock, **kwargs: Any) -> Any:
-    config = {
-        "base_url": served.base_url,
-        "api_key": served.token,
-        "connection_id": 1,
-        **FAST,
-        **kwargs,
-    }
+def _run(served: ServedMock | str, api_key: str | None = None, **kwargs: Any) -> Report:
+    base_url = served if isinstance(served, str) else served.base_url
+    key = api_key or (CANARY if isinstance(served, str) else served.token)
+    config = {"base_url": base_url, "api_key": key, "connection_id": 1, **FAST, **kwargs}
     return run(RunConfig(**config))
+
+
+@contextlib.contextmanager
+def _bent(rule: Rule, **app_options: Any) -> Iterator[tuple[ServedMock, list[Seen]]]:
+    """The mock, answering what ``rule`` claims itself; every request recorded."""
+    app = create_app(**app_options)
+    seen: list[Seen] = []
+    app.add_middleware(Override, rule=rule)
+    app.add_middleware(Recorder, log=seen)
+    with serve_in_thread(app) as served:
+        yield served, seen
+
+
+def _failed(report: Report) -> set[str]:
+    return {r.name for r in report.failed}
+
+
+# -- the embedded run and the defects it must catch -------------------------------------------
 
 
 def test_embedded_mock_run_is_conformant() -> None:
@@ -43,14 +62,10 @@ def test_embedded_mock_run_is_conformant() -> None:
     assert report.embedded
     assert report.exit_code == 0, report.verdict
     assert not report.failed
-    assert report.requests <= 300
     names = {r.name for r in report.results}
-    assert {
-        "connection.valid_200",
-        "auth.missing_header",
-        "schemathesis.response_schema_conformance",
-    } <= names
-    assert "schemathesis.negative_data_rejection" in names
+    assert names <= set(check_names())
+    assert {"connection.valid_200", "auth.missing_header", "http.head", "http.options"} <= names
+    assert {f"schemathesis.{n}" for n in ("ignored_auth", "negative_data_rejection")} <= names
 
 
 @pytest.mark.parametrize(
@@ -72,10 +87,218 @@ def test_embedded_mock_run_is_conformant() -> None:
 def test_each_defect_is_caught_and_named(defect: str, expected: set[str]) -> None:
     with serve_in_thread(create_app(defects=[defect])) as served:
         report = _run(served)
-    failed = {r.name for r in report.failed}
     assert report.exit_code == 1
-    assert expected <= failed, failed
+    assert expected <= _failed(report), _failed(report)
     assert all(r.name in report.verdict for r in report.failed)
+
+
+# -- as strict as Label Studio is (issue 11, item 7) ------------------------------------------
+
+
+def _connection(connection_id: int) -> str:
+    return f"/{C.ENDPOINT_PATH}{connection_id}/"
+
+
+def test_a_200_for_another_id_fails() -> None:
+    from ls_model_providers.mock import SyncASGITransport
+
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
+        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
+        second = http.get(_connection(2), headers=token).content  # valid, but connection 2
+
+    def other_id(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(1) and method == "GET" and "authorization" in headers:
+            return 200, [("content-type", "application/json")], second
+        return None
+
+    with _bent(other_id) as (served, _):
+        report = _run(served, max_examples=1)
+    valid = next(r for r in report.results if r.name == "connection.valid_200")
+    assert valid.outcome == "fail"
+    assert any("body id 2, but connection 1 was asked for" in d for d in valid.details)
+
+
+def test_www_authenticate_must_name_a_label_studio_scheme() -> None:
+    def prism(method: str, path: str, headers: dict[str, str]) -> Any:
+        if "authorization" not in headers:
+            status, extra, body = ls_error(401, "Authentication credentials were not provided.")
+            return status, [(k, "string" if k == "www-authenticate" else v) for k, v in extra], body
+        return None
+
+    with _bent(prism) as (served, _):
+        report = _run(served, max_examples=1)
+    assert {"auth.missing_header", "auth.before_existence"} <= _failed(report)
+    missing = next(r for r in report.results if r.name == "auth.missing_header")
+    assert any("names no scheme Label Studio uses" in d for d in missing.details)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passes"),
+    [
+        ((422, [("content-type", "application/problem+json")], b'{"title": "bad id"}'), False),
+        ((400, *ls_error(400, "bad id")[1:]), False),
+        ((404, [("content-type", "text/html")], b"<html>404 | Label Studio</html>"), True),
+        (ls_error(404, "Not found."), True),
+    ],
+    ids=["422-problem-json", "400", "html-404", "json-404"],
+)
+def test_a_non_integer_id_is_label_studios_404(answer: Any, passes: bool) -> None:
+    def rule(method: str, path: str, headers: dict[str, str]) -> Any:
+        return answer if path.endswith("/not-an-id/") else None
+
+    with _bent(rule) as (served, _):
+        report = _run(served, max_examples=1)
+    outcome = next(r.outcome for r in report.results if r.name == "not_found.non_integer_id")
+    assert outcome == ("pass" if passes else "fail")
+
+
+def test_head_405_fails_and_options_405_is_a_note() -> None:
+    def no_head(method: str, path: str, headers: dict[str, str]) -> Any:
+        return (
+            ls_error(405, f'Method "{method}" not allowed.')
+            if method in ("HEAD", "OPTIONS")
+            else None
+        )
+
+    with _bent(no_head) as (served, _):
+        report = _run(served, max_examples=1)
+    outcomes = {r.name: r.outcome for r in report.results}
+    assert outcomes["http.head"] == "fail"
+    assert outcomes["http.options"] == "note"
+    assert _failed(report) == {"http.head"}
+
+
+def test_ignored_auth_reproduces_the_probe_that_was_sent() -> None:
+    with serve_in_thread(create_app(defects=["no_auth"], data=default_data(CANARY))) as served:
+        report = _run(served)
+    ignored = next(r for r in report.results if r.name == "schemathesis.ignored_auth")
+    assert ignored.outcome == "fail" and ignored.repro
+    assert "$LABEL_STUDIO_API_KEY" not in ignored.repro, "the probe did not carry the real key"
+    headers = _curl(ignored.repro)["headers"]
+    assert headers.get("Authorization") in (
+        None,
+        "SCHEMATHESIS-INVALID-VALUE",
+        "Bearer SCHEMATHESIS-INVALID-VALUE",
+    )
+
+
+# -- reproductions are the exact request, and paste safely (item 5) --------------------------
+
+
+def _curl(line: str) -> dict[str, Any]:
+    import shlex
+
+    words = shlex.split(line)
+    assert words[0] == "curl"
+    method, headers, url, index = "GET", {}, None, 1
+    while index < len(words):
+        word = words[index]
+        if word == "-H":
+            name, _, value = words[index + 1].partition(": ")
+            headers[name] = value
+            index += 2
+        elif word == "-X":
+            method, index = words[index + 1], index + 2
+        elif word == "-I":
+            method, index = "HEAD", index + 1
+        elif word.startswith("-"):
+            index += 1
+        else:
+            url, index = word, index + 1
+    return {"method": method, "url": url, "headers": headers}
+
+
+def test_every_reproduction_is_the_request_the_server_saw() -> None:
+    defects = ["no_auth", "wrong_type", "non_json_errors", "500_non_integer_id"]
+    with _bent(lambda *_: None, defects=defects, data=default_data(CANARY)) as (served, seen):
+        report = _run(served)
+    repros = [r.repro for r in report.results if r.repro]
+    assert len(repros) >= 5
+    for line in repros:
+        parsed = _curl(line.replace('"$LABEL_STUDIO_API_KEY"', CANARY))
+        url = httpx.URL(parsed["url"])
+        matches = [
+            s for s in seen
+            if s.method == parsed["method"] and s.path == url.path
+            and all(s.headers.get(k.lower()) == v for k, v in parsed["headers"].items())
+            and ("authorization" in s.headers) == ("Authorization" in parsed["headers"])
+        ]  # fmt: skip
+        assert matches, f"no request the server saw matches {line}"
+
+
+def test_secrets_travel_as_shell_variables_only_where_they_were_sent() -> None:
+    from ls_model_providers.conformance._text import curl
+
+    line = curl(
+        "GET",
+        "http://h/x/",
+        [("Authorization", f"Token {CANARY}")],
+        {CANARY: "LABEL_STUDIO_API_KEY"},
+    )
+    assert CANARY not in line
+    assert _curl(line)["headers"]["Authorization"] == "Token $LABEL_STUDIO_API_KEY"
+
+
+def test_a_hostile_header_value_runs_nothing_when_pasted(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from ls_model_providers.conformance._text import curl
+
+    marker = tmp_path / "ran"
+    value = f"x $(touch {marker}) `touch {marker}` '; touch {marker}; '\"$HOME"
+    line = curl("GET", "http://h/a'b/", [("Authorization", value)], {})
+    # The line, with curl replaced by a function printing its arguments one per line.
+    script = 'curl() { printf "%s\\n" "$@"; }; ' + line
+    bash = shutil.which("bash")
+    assert bash is not None
+    printed = subprocess.run(
+        [bash, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert not marker.exists(), "pasting the reproduction ran a command"
+    assert f"Authorization: {value}" in printed.splitlines()
+    assert _curl(line)["headers"]["Authorization"] == value
+
+
+def test_server_text_reaches_no_terminal_or_xml_raw(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile_detail = "nope\x00\x1b[2J\x1b[31mred\x1b]0;pwned\x07\x08\x7f\ud800 end"
+
+    def rule(method: str, path: str, headers: dict[str, str]) -> Any:
+        if "authorization" not in headers:
+            status, extra, _ = ls_error(401, "")
+            body = {
+                "id": "e",
+                "status_code": 401,
+                "version": "x",
+                "detail": hostile_detail,
+                "exc_info": None,
+            }
+            return status, extra, json.dumps(body).encode()
+        return None
+
+    junit, report_json = tmp_path / "junit.xml", tmp_path / "report.json"
+    with _bent(rule, data=default_data(CANARY)) as (served, _):
+        code = main([
+            "conformance", "--base-url", served.base_url, "--api-key", CANARY, "--id", "1",
+            "--max-examples", "2", "--junit-xml", str(junit), "--json-report", str(report_json),
+        ])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0
+    for text in (out, err):
+        assert (
+            "\x1b" not in text and "\x00" not in text and "\x07" not in text and "\x08" not in text
+        )
+    assert "red" in out, "the text is kept, its control sequences are not"
+    # Parsable: NUL and lone surrogates were removed.
+    tree = ET.parse(junit)  # noqa: S314 - a file this test wrote
+    assert tree.getroot().get("tests")
+    assert json.loads(report_json.read_text())["exit_code"] == 0
+
+
+# -- every ending is a verdict, an exit code and full reports (item 4) -----------------------
 
 
 def test_community_server_exits_3_and_says_why() -> None:
@@ -83,6 +306,7 @@ def test_community_server_exits_3_and_says_why() -> None:
         report = _run(served)
     assert report.exit_code == 3
     assert "Community Edition" in report.verdict
+    assert _failed(report) == {"endpoint.served"}
 
 
 def test_non_label_studio_url_exits_3_and_says_check_the_url() -> None:
@@ -95,101 +319,182 @@ def test_non_label_studio_url_exits_3_and_says_check_the_url() -> None:
         )
     )
     assert report.exit_code == 3
-    assert "check --base-url" in report.verdict
+    assert "check the base URL" in report.verdict
 
 
 def test_rejected_credentials_exit_4(conformant: ServedMock) -> None:
     report = _run(conformant, api_key="0" * 40)
     assert report.exit_code == 4
     assert "Invalid token." in report.verdict
+    assert _failed(report) == {"auth.credentials"}
+
+
+def test_credentials_without_permission_exit_4() -> None:
+    app = create_app()
+    viewer = next(u for u in app.state.mock.data.users if not u.can_view)
+    with serve_in_thread(app) as served:
+        report = _run(served, api_key=viewer.token)
+    assert report.exit_code == 4
+    assert "permission" in report.verdict
+
+
+def test_a_closed_port_exits_5() -> None:
+    with hostile.serve(hostile.hang) as served:
+        port = served.base_url.rsplit(":", 1)[1]
+    report = _run(f"http://127.0.0.1:{port}")
+    assert report.exit_code == 5
+    assert report.verdict.startswith("UNREACHABLE: no answer: ConnectError")
+    assert _failed(report) == {"run.reachable"}
+
+
+def test_a_timeout_before_any_answer_exits_5() -> None:
+    with hostile.serve(hostile.hang) as served:
+        report = _run(served.base_url, timeout=0.5)
+    assert report.exit_code == 5
+    assert "no answer within 0.5 s" in report.verdict
 
 
 def test_missing_credentials_against_a_deployment_exit_2(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, conformant: ServedMock
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    conformant: ServedMock,
+    tmp_path: Path,
 ) -> None:
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
-    assert main(["conformance", "--base-url", conformant.base_url]) == 2
-    assert "credentials are required" in capsys.readouterr().err
+    junit = tmp_path / "new" / "folder" / "junit.xml"
+    assert main(["conformance", "--base-url", conformant.base_url, "--junit-xml", str(junit)]) == 2
+    out, err = capsys.readouterr()
+    assert "credentials are required" in err and "--api-key" in err
+    assert out == "", "no run, no table"
+    assert ET.parse(junit).getroot().get("failures") == "1"  # noqa: S314 - a file this test wrote
+
+
+def test_a_url_without_a_scheme_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conformance", "--base-url", "ls.example.com", "--api-key", CANARY]) == 2
+    assert "http(s) URL" in capsys.readouterr().err
+    with pytest.raises(UsageError, match="http"):
+        run(RunConfig(base_url="ls.example.com", api_key=CANARY))
 
 
 def test_unknown_id_exit_2(conformant: ServedMock) -> None:
     report = _run(conformant, connection_id=424242)
     assert report.exit_code == 2
-    assert "does not exist" in report.verdict
+    assert "does not exist" in report.verdict and "--id" in report.verdict
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "server"),
+    [(1, "defect"), (3, "community"), (4, "wrong key"), (5, "closed port")],
+)
+def test_junit_has_a_failing_testcase_whenever_the_exit_code_is_not_0(
+    exit_code: int, server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junit, report_json = tmp_path / "a" / "junit.xml", tmp_path / "b" / "report.json"
+    argv = ["conformance", "--id", "1", "--max-examples", "2", "--junit-xml", str(junit),
+            "--json-report", str(report_json)]  # fmt: skip
+    app = create_app(defects={"defect": ["wrong_type"], "community": ["community"]}.get(server, []))
+    with serve_in_thread(app) as served:
+        url = served.base_url
+        key = "0" * 40 if server == "wrong key" else served.token
+        if server != "closed port":
+            assert main([*argv, "--base-url", url, "--api-key", key]) == exit_code
+    if server == "closed port":
+        assert main([*argv, "--base-url", url, "--api-key", key]) == exit_code
+    capsys.readouterr()
+    root = ET.parse(junit).getroot()  # noqa: S314 - a file this test wrote
+    assert int(root.get("failures") or 0) >= 1
+    assert root.find("testcase/failure") is not None
+    data = json.loads(report_json.read_text())
+    assert data["exit_code"] == exit_code and data["failed"]
+
+
+# -- personal access tokens: the client's auth, refreshed like the client does (item 2) ------
 
 
 def test_personal_access_token_uses_only_the_refresh_post() -> None:
     app = create_app()
     refresh = app.state.mock.issue_refresh_token(1)
     with serve_in_thread(app) as served:
-        report = run(RunConfig(base_url=served.base_url, api_key=refresh, connection_id=1, **FAST))
+        report = _run(served, api_key=refresh)
         methods = dict(app.state.mock.methods)
     assert report.exit_code == 0, report.verdict
-    assert methods.pop("POST") == 1, "the one token refresh"
+    assert methods.pop("POST") == 1 == report.methods["POST"], "the one token refresh"
     assert set(methods) <= {"GET", "HEAD", "OPTIONS"}
 
 
-def test_only_safe_methods_leave_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    sent: list[str] = []
-    original = httpx.HTTPTransport.handle_request
+def _ours(app: Any, seen: list[Seen]) -> list[Seen]:
+    """The requests that carried an access token the mock minted (not a forged or generated one)."""
+    import jwt
 
-    def spy(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        sent.append(request.method)
-        return original(self, request)
+    ours = []
+    for request in seen:
+        kind, _, token = request.headers.get("authorization", "").partition(" ")
+        with contextlib.suppress(jwt.PyJWTError):
+            claims = jwt.decode(token, app.state.mock.jwt_secret, algorithms=["HS256"],
+                                options={"verify_exp": False, "verify_iat": False})  # fmt: skip
+            if kind == "Bearer" and claims.get("token_type") == "access":
+                ours.append(request)
+    return ours
 
-    import requests
 
-    original_requests = requests.Session.send
-
-    def spy_requests(self: requests.Session, request: Any, **kwargs: Any) -> Any:
-        sent.append(request.method)
-        return original_requests(self, request, **kwargs)
-
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", spy)
-    monkeypatch.setattr(requests.Session, "send", spy_requests)
-    app = create_app()
+def test_a_run_outlives_access_tokens_refreshed_before_expiry() -> None:
+    # An access token lives 1 s on the server. The server's clock runs REFRESH_MARGIN - 0.5 s
+    # ahead of the client's, so the client finds each token due 0.5 s after it was minted.
+    # The rate makes the run last longer than 1 s (38 requests at 30/s): it outlives tokens.
+    skew = C.REFRESH_MARGIN - 0.5
+    app = create_app(access_ttl=1.0, clock=lambda: time.time() + skew)
+    refresh = app.state.mock.issue_refresh_token(1)
+    seen: list[Seen] = []
+    app.add_middleware(Recorder, log=seen)
     with serve_in_thread(app) as served:
-        report = _run(served)
-    assert report.exit_code == 0
-    assert sent, "the spies saw the traffic"
-    assert set(sent) <= {"GET", "HEAD", "OPTIONS"}
-    assert set(app.state.mock.methods) <= {"GET", "HEAD", "OPTIONS"}, "the server saw the same"
+        report = _run(served, api_key=refresh, rate=30.0, max_examples=10)
+    assert report.exit_code == 0, [(r.name, r.details) for r in report.failed]
+    assert report.duration > 1.0, "the run outlived a token's 1 s"
+    assert report.methods["POST"] >= 2, "refreshed again during the run"
+    ours = _ours(app, seen)
+    assert len(ours) > 10
+    assert all(r.status != 401 for r in ours), "refreshed before it expired"
 
 
-def test_prober_refuses_writes() -> None:
-    prober = Prober(
-        "http://x.example", "k", transport=httpx.MockTransport(lambda r: httpx.Response(200))
+def test_a_run_outlives_access_tokens_refreshed_on_a_401() -> None:
+    # The server's clock runs far ahead of the client's (so the client never sees a token
+    # due) and 0.1 s further for every request: an access token dies after ~10 requests.
+    # Only the 401 tells the client; it refreshes once and the run goes on.
+    seen: list[Seen] = []
+    app = create_app(access_ttl=1.0, clock=lambda: time.time() + 1000 + 0.1 * len(seen))
+    app.add_middleware(Recorder, log=seen)
+    refresh = app.state.mock.issue_refresh_token(1)
+    with serve_in_thread(app) as served:
+        report = _run(served, api_key=refresh, max_examples=10)
+    assert report.exit_code == 0, [(r.name, r.details) for r in report.failed]
+    assert report.methods["POST"] >= 3, "a fresh access token after each 401"
+    assert any(r.status == 401 for r in _ours(app, seen)), "tokens did expire mid-run"
+    assert report.requests == len(seen)
+
+
+def test_a_refused_personal_access_token_exits_4() -> None:
+    app = create_app()
+    forged = app.state.mock.issue_refresh_token(1)[:-4] + "AAAA"
+    with serve_in_thread(app) as served:
+        report = _run(served, api_key=forged)
+    assert report.exit_code == 4
+    assert "personal access token refused" in report.verdict
+
+
+def test_a_refresh_answer_nested_100000_deep_is_a_failed_check() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    behaviour = hostile.routes(
+        refresh=hostile.answer("200 OK", deep, content_type="application/json"),
+        connection=hostile.answer("200 OK", b"{}", content_type="application/json"),
     )
-    for method in ("DELETE", "PUT", "PATCH", "POST", "TRACE"):
-        with pytest.raises(UnsafeRequestError):
-            prober.request(method, "api/model-provider-connections/1/")
-    assert prober.exchanges == []
-
-
-def test_request_budget_is_enforced(conformant: ServedMock) -> None:
-    report = _run(conformant, max_requests=12)
-    assert report.requests == 12
+    with hostile.serve(behaviour) as served:
+        report = _run(served.base_url, api_key=create_app().state.mock.issue_refresh_token(1))
     assert report.exit_code == 1
-    assert "run.budget" in {r.name for r in report.failed}
+    assert _failed(report) == {"auth.token_refresh"}
+    assert "nested deeper than 64" in report.failed[0].summary
 
 
-def test_rate_limit_spaces_requests(
-    conformant: ServedMock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    waits: list[float] = []
-    monkeypatch.setattr("ls_model_providers.conformance._http.time.sleep", waits.append)
-    report = _run(conformant, rate=20.0, max_examples=3)
-    assert report.exit_code == 0
-    # Requests are sent back to back, so nearly every one waits for its 50 ms slot.
-    assert sum(waits) >= (report.requests - 1) * 0.05 * 0.5
-    assert max(waits) <= 0.05 * report.requests
-
-
-def test_seeded_runs_send_the_same_requests(conformant: ServedMock) -> None:
-    first = _run(conformant, seed=7)
-    second = _run(conformant, seed=7)
-    assert first.requests == second.requests
-    assert [r.summary for r in first.results] == [r.summary for r in second.results]
+# -- the token never shows ---------------------------------------------------------------------
 
 
 def test_token_never_printed_or_reported(
@@ -207,13 +512,16 @@ def test_token_never_printed_or_reported(
     everything = out + err + junit.read_text() + report_json.read_text()
     assert CANARY not in everything
     assert "sk-mock-LEAKED" not in everything
-    assert "Authorization: Token $LABEL_STUDIO_API_KEY" in out, "reproductions use the variable"
-    assert "FAIL" in out
-    assert "connection.no_secrets" in out
+    assert '"$LABEL_STUDIO_API_KEY"' in out, "reproductions use the variable"
     data = json.loads(report_json.read_text())
-    assert data["exit_code"] == 1
     assert "connection.no_secrets" in data["failed"]
-    assert "<failure" in junit.read_text()
+
+
+def test_seeded_runs_send_the_same_requests(conformant: ServedMock) -> None:
+    first = _run(conformant, seed=7)
+    second = _run(conformant, seed=7)
+    assert first.requests == second.requests
+    assert [r.summary for r in first.results] == [r.summary for r in second.results]
 
 
 def test_cli_without_arguments_runs_the_embedded_mock(
@@ -225,13 +533,3 @@ def test_cli_without_arguments_runs_the_embedded_mock(
     assert "verdict: CONFORMANT (exit 0)" in out
     assert "(embedded mock)" in out
     assert "connection.valid_200" in err, "progress is shown while it runs"
-
-
-def test_pytest_entry_point(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "ls_model_providers.conformance", "-q",
-         "-p", "no:cacheprovider", "--ls-max-examples", "5"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "passed" in result.stdout

@@ -2,8 +2,9 @@
 
 Options for running the conformance suite under pytest
 (``pytest --pyargs ls_model_providers.conformance --ls-base-url URL``): ``--ls-base-url``,
-``--ls-api-key``, ``--ls-id``, ``--ls-max-examples`` (URL and key default to
-``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY``; no URL: the embedded mock).
+``--ls-api-key``, ``--ls-id``, ``--ls-max-examples``, ``--ls-deadline``, ``--ls-cacert``,
+``--ls-insecure`` (URL and key default to ``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY``;
+no URL: the embedded mock). Messages name these options, never the CLI's.
 
 Fixtures for testing your own code against the mock:
 
@@ -11,6 +12,9 @@ Fixtures for testing your own code against the mock:
   ``httpx.ASGITransport`` (async) or ``SyncASGITransport`` (blocking).
 * ``ls_mock_server`` - a served mock on a free loopback port, shared by the session:
   ``ls_mock_server.base_url``, ``ls_mock_server.token``, ``ls_mock_server.state``.
+* ``ls_mock_snapshot`` - the snapshot both replay instead of the default data (what your
+  deployment answered; ``ls-model-providers snapshot``): ``--ls-snapshot FILE``, or override
+  this fixture in a conftest.py. ``None`` (the default): the mock's own data.
 
 Example::
 
@@ -18,12 +22,14 @@ Example::
         client = Client(base_url=ls_mock_server.base_url, api_key=ls_mock_server.token)
         assert client.get_connection(1).provider == "OpenAI"
 
-Imports are lazy, so installing the package without the ``mock`` extra costs pytest nothing.
+Imports are lazy, so installing the package without the ``mock`` extra costs pytest nothing;
+a fixture used without it fails with the one "install the mock extra" message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pytest
@@ -36,26 +42,61 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ls-model-providers", "Label Studio model provider conformance")
-    group.addoption(
-        "--ls-base-url", default=None, help="deployment URL (default: $LABEL_STUDIO_URL)"
-    )
+    group.addoption("--ls-base-url", default=None, help="deployment URL (default: $LABEL_STUDIO_URL)")  # fmt: skip
     group.addoption("--ls-api-key", default=None, help="token (default: $LABEL_STUDIO_API_KEY)")
     group.addoption("--ls-id", type=int, default=None, help="an existing connection id")
     group.addoption("--ls-max-examples", type=int, default=50, help="generated cases per mode")
+    group.addoption("--ls-deadline", type=float, default=300.0, help="seconds the run may take (default 300)")  # fmt: skip
+    group.addoption("--ls-cacert", default=None, help="CA bundle to trust (default: the environment's)")  # fmt: skip
+    group.addoption("--ls-insecure", action="store_true", help="do not verify TLS certificates")
+    group.addoption("--ls-snapshot", default=None, help="the mock fixtures replay this snapshot file")  # fmt: skip
 
 
-@pytest.fixture
-def ls_mock_app() -> Starlette:
-    """A fresh in-process mock app with the default data."""
-    from .mock import create_app
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With the conformance tests collected, check their options now: a bad one is a usage
+    error naming the ``--ls-*`` option, before any test runs."""
+    suite = "ls_model_providers.conformance.test_deployment"
+    if any(getattr(getattr(item, "module", None), "__name__", None) == suite for item in items):
+        from .conformance.test_deployment import check_options
 
-    return create_app()
+        check_options(config)
+
+
+def _mock() -> ModuleType:
+    try:
+        from . import mock
+    except ImportError as exc:
+        from .cli._shared import missing_extra
+
+        message = missing_extra("mock", exc)
+    else:
+        return mock
+    pytest.fail(message, pytrace=False)  # outside the except: no chained ImportError shown
 
 
 @pytest.fixture(scope="session")
-def ls_mock_server() -> Iterator[ServedMock]:
-    """A mock served by uvicorn on a free loopback port for the whole test session."""
-    from .mock import create_app, serve_in_thread
+def ls_mock_snapshot(pytestconfig: pytest.Config) -> str | None:
+    """The snapshot file the mock fixtures replay (``--ls-snapshot``); None: the default data."""
+    path: str | None = pytestconfig.getoption("--ls-snapshot")
+    return path
 
-    with serve_in_thread(create_app()) as served:
+
+def _app(snapshot: str | None) -> Starlette:
+    try:
+        app: Starlette = _mock().create_app(snapshot=snapshot)
+    except ValueError as exc:  # a malformed snapshot: the message names the file and the spot
+        pytest.fail(f"--ls-snapshot: {exc}", pytrace=False)
+    return app
+
+
+@pytest.fixture
+def ls_mock_app(ls_mock_snapshot: str | None) -> Starlette:
+    """A fresh in-process mock app with the default data (or ``ls_mock_snapshot``'s)."""
+    return _app(ls_mock_snapshot)
+
+
+@pytest.fixture(scope="session")
+def ls_mock_server(ls_mock_snapshot: str | None) -> Iterator[ServedMock]:
+    """A mock served by uvicorn on a free loopback port for the whole test session."""
+    with _mock().serve_in_thread(_app(ls_mock_snapshot)) as served:
         yield served

@@ -51,8 +51,10 @@ import attrs
 import httpx
 import yaml
 
-# Exit codes of ``ls-model-providers spec-diff`` (issue 11's codes, shared by every command).
-EXIT_OK, EXIT_BREAKING, EXIT_MALFORMED, EXIT_NOT_IN_SCHEMA, EXIT_UNREACHABLE = 0, 1, 2, 3, 5
+# Exit codes (0 nothing breaking, 1 breaking, 2 malformed, 3 not in the schema, 5 unreachable)
+# are every command's, in ls_model_providers.cli._shared; so is `printable`.
+from ls_model_providers.cli._shared import printable
+
 PATH: Final = "/api/model-provider-connections/{id}/"
 NOT_IN_SCHEMA: Final = "endpoint not in the served schema"
 SCHEMA_PATH: Final = "/docs/api/schema/json/"  # where Label Studio serves its OpenAPI
@@ -94,13 +96,6 @@ class SchemaError(SpecDiffError):
     def __init__(self, pointer: str, problem: str, side: str = "theirs") -> None:
         super().__init__(f"{pointer}: {problem}")
         self.pointer, self.problem, self.side = pointer, problem, side
-
-
-def printable(text: str) -> str:
-    """``text`` with control and invisible characters escaped (documents are not trusted)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 @attrs.frozen
@@ -559,7 +554,7 @@ def load_document(data: bytes) -> Any:
 def fetch(
     url: str,
     *,
-    verify: bool | str = True,
+    verify: bool | str | ssl.SSLContext = True,
     timeout: float = FETCH_TIMEOUT,
     deadline: float = FETCH_DEADLINE,
     max_bytes: int = MAX_SCHEMA_BYTES,
@@ -567,7 +562,8 @@ def fetch(
 ) -> bytes:
     """GET ``url`` and return its body, bounded in time and size.
 
-    ``verify``: True (the system's CAs, or ``SSL_CERT_FILE``), False, or a CA bundle path.
+    ``verify``: True (the system's CAs, or ``SSL_CERT_FILE``), False, a CA bundle path, or
+    an ``ssl.SSLContext`` (what the command passes: ``cli._shared.trust``).
     Raises :class:`Unreachable` for DNS, refused, TLS and timeouts, :class:`SpecDiffError`
     for anything else (a non-200 answer, a body over ``max_bytes``, a bad URL).
     """

@@ -1,0 +1,193 @@
+"""Servers that watch or bend what the conformance suite sends.
+
+* ``Recorder``: ASGI middleware that records every request the app receives, as the server
+  saw it (so a test compares the report's count with the truth).
+* ``Override``: ASGI middleware that answers some requests itself (a deployment that behaves
+  unlike Label Studio in one way), and passes the rest to the mock.
+* ``forward_proxy``: an HTTP forward proxy on loopback that counts what goes through it.
+* ``certificates``: a throwaway CA and a loopback certificate (trustme), as PEM files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+Scope = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[dict[str, Any]], Any]
+ASGIApp = Callable[[Scope, Receive, Send], Any]
+
+
+@attrs.define
+class Seen:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    at: float
+    status: int | None = None
+
+
+class Recorder:
+    """Records every HTTP request into ``log`` before the app answers it."""
+
+    def __init__(self, app: ASGIApp, log: list[Seen]) -> None:
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        seen = Seen(scope["method"], scope["path"], scope["query_string"].decode("latin-1"),
+                    headers, time.monotonic())  # fmt: skip
+        self.log.append(seen)
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                seen.status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watch)
+
+
+#: (method, path, headers) -> None to pass the request on, or (status, headers, body);
+#: or a coroutine function returning the same.
+Rule = Callable[[str, str, dict[str, str]], Any]
+
+
+class Override:
+    """Answers what ``rule`` claims; the mock answers the rest."""
+
+    def __init__(self, app: ASGIApp, rule: Rule) -> None:
+        self.app, self.rule = app, rule
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            answer = self.rule(scope["method"], scope["path"], headers)
+            if inspect.isawaitable(answer):  # an async rule may take its time (a slow server)
+                answer = await answer
+            if answer is not None:
+                status, extra, body = answer
+                raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in extra]
+                if not any(k == b"content-length" for k, _ in raw):
+                    raw.append((b"content-length", str(len(body)).encode()))
+                await send({"type": "http.response.start", "status": status, "headers": raw})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def ls_error(status: int, detail: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An answer with Label Studio's error body."""
+    import json
+
+    body = {"id": "e", "status_code": status, "version": "x", "detail": detail, "exc_info": None}
+    headers = [("content-type", "application/json")]
+    if status == 401:
+        headers.append(("www-authenticate", "Token"))
+    return status, headers, json.dumps(body).encode()
+
+
+@attrs.define
+class Proxy:
+    url: str
+    #: The request line of every request that went through (absolute-form targets).
+    lines: list[str] = attrs.field(factory=list)
+
+
+@contextlib.contextmanager
+def forward_proxy() -> Iterator[Proxy]:
+    """A plain-HTTP forward proxy: each request on its own connection to the origin."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    proxy = Proxy(url=f"http://127.0.0.1:{listener.getsockname()[1]}")
+    stop = threading.Event()
+
+    def relay(client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):
+            client.settimeout(10)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = client.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, rest = data.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, version = lines[0].split(" ", 2)
+            proxy.lines.append(lines[0])
+            length = next(
+                (
+                    int(v)
+                    for k, _, v in (h.partition(":") for h in lines[1:])
+                    if k.lower() == "content-length"
+                ),
+                0,
+            )
+            while len(rest) < length:
+                rest += client.recv(65536)
+            hostpath = target.partition("://")[2]
+            hostport, _, path = hostpath.partition("/")
+            host, _, port = hostport.partition(":")
+            kept = [h for h in lines[1:] if not h.lower().startswith(("connection:", "proxy-"))]
+            request = "\r\n".join(
+                [f"{method} /{path} {version}", *kept, "Connection: close", "", ""]
+            )
+            with socket.create_connection((host, int(port or 80)), timeout=10) as origin:
+                origin.sendall(request.encode("latin-1") + rest)
+                while chunk := origin.recv(65536):
+                    client.sendall(chunk)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=relay, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        listener.close()
+
+
+@attrs.define
+class Certificates:
+    ca: Path  # the throwaway CA's certificate: what a client trusts
+    cert: Path  # the server's certificate chain
+    key: Path
+
+
+def certificates(folder: Path) -> Certificates:
+    """A fresh CA and a certificate for 127.0.0.1 and localhost, signed by it."""
+    import trustme
+
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    paths = Certificates(folder / "ca.pem", folder / "server.pem", folder / "server.key")
+    ca.cert_pem.write_to_path(str(paths.ca))
+    issued.cert_chain_pems[0].write_to_path(str(paths.cert))
+    for extra in issued.cert_chain_pems[1:]:
+        extra.write_to_path(str(paths.cert), append=True)
+    issued.private_key_pem.write_to_path(str(paths.key))
+    return paths

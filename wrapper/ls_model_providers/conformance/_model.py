@@ -1,0 +1,107 @@
+"""What a run is given (``RunConfig``) and what it gives back (``Report`` of ``CheckResult``s)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+import httpx
+
+from ls_model_providers import _constants as C
+
+Outcome = Literal["pass", "fail", "note"]
+
+#: Seconds a whole run may take, and one request (connect, send, the complete answer).
+DEFAULT_DEADLINE = 300.0
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_REQUESTS = 300
+DEFAULT_MAX_EXAMPLES = 50
+#: How the command line names each setting; the pytest plugin passes its own names, so
+#: every message tells people the option they can actually use.
+CLI_OPTIONS: Mapping[str, str] = {
+    "base_url": "--base-url",
+    "api_key": "--api-key",
+    "connection_id": "--id",
+    "max_examples": "--max-examples",
+    "max_requests": "--max-requests",
+    "deadline": "--deadline",
+    "timeout": "--timeout",
+    "cacert": "--cacert",
+    "insecure": "--insecure",
+}
+
+
+@attrs.define
+class CheckResult:
+    """One check's outcome: ``pass``, ``fail`` or ``note`` (drift worth knowing, never a failure)."""
+
+    name: str
+    outcome: Outcome
+    summary: str
+    details: list[str] = attrs.field(factory=list)
+    repro: str | None = None
+
+
+@attrs.define
+class RunConfig:
+    """What to test. ``base_url=None`` starts the embedded mock and tests that.
+
+    ``from_env`` fills ``base_url`` and ``api_key`` from ``LABEL_STUDIO_URL`` and
+    ``LABEL_STUDIO_API_KEY``; the constructor reads no environment (TLS trust aside: see
+    ``cacert``). Limits: at most ``max_requests`` requests, ``rate`` per second, ``timeout``
+    seconds each, ``deadline`` seconds in all. ``cacert``: the CA bundle to trust instead of
+    the environment's; ``insecure``: no TLS verification. ``transport``: tests only.
+    """
+
+    base_url: str | None = None
+    api_key: str | None = None
+    connection_id: int | None = None
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int | None = None
+    rate: float | None = None
+    max_requests: int = DEFAULT_MAX_REQUESTS
+    deadline: float = DEFAULT_DEADLINE
+    timeout: float = DEFAULT_TIMEOUT
+    cacert: str | None = None
+    insecure: bool = False
+    transport: httpx.BaseTransport | None = None
+    options: Mapping[str, str] = CLI_OPTIONS
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> RunConfig:
+        """``RunConfig(**kwargs)``, the URL and key read from the environment when not given."""
+        kwargs["base_url"] = kwargs.get("base_url") or os.environ.get(C.ENV_URL)
+        kwargs["api_key"] = kwargs.get("api_key") or os.environ.get(C.ENV_API_KEY)
+        return cls(**kwargs)
+
+    def option(self, name: str) -> str:
+        """How the user names setting ``name`` (``--api-key`` or ``--ls-api-key``)."""
+        return self.options.get(name, CLI_OPTIONS.get(name, name))
+
+
+@attrs.define
+class Report:
+    """A run's outcome: ``exit_code`` (see ``cli._shared``), a one-line ``verdict``, every result."""
+
+    target: str
+    embedded: bool
+    exit_code: int
+    verdict: str
+    results: list[CheckResult] = attrs.field(factory=list)
+    connection_id: int | None = None
+    server_version: str | None = None
+    requests: int = 0
+    methods: dict[str, int] = attrs.field(factory=dict)
+    duration: float = 0.0
+    seed: int | None = None
+    warnings: list[str] = attrs.field(factory=list)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if r.outcome == "fail"]
+
+
+class UsageError(Exception):
+    """A configuration problem found before any request (exit 2); safe to print."""

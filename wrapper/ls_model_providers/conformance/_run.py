@@ -1,0 +1,383 @@
+"""A conformance run: check the configuration, find the target, preflight, the checks, the verdict.
+
+``run`` never raises for what a deployment does: every way a run can end is a ``Report``
+with an exit code (``cli._shared``) and, when that code is not 0, at least one failing
+result saying why. Only a configuration it cannot use is an exception (``UsageError``),
+raised before any request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+from ls_model_providers import _constants as C
+from ls_model_providers._checks import (
+    check_api_key,
+    check_base_url,
+    check_connection_id,
+    check_seconds,
+)
+from ls_model_providers._errors import (
+    AuthenticationError,
+    EndpointNotAvailableError,
+    LabelStudioError,
+    PermissionDeniedError,
+)
+from ls_model_providers._secrets import Scrubber
+from ls_model_providers._spec import load_spec
+from ls_model_providers.cli._shared import (
+    EXIT_CREDENTIALS,
+    EXIT_FAILED,
+    EXIT_NOT_SERVED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    INSECURE_WARNING,
+    ConfigurationError,
+    missing_extra,
+    terminal,
+    tls_hint,
+    trust,
+)
+
+from ._checks import CHECKS, Check, named
+from ._context import (
+    ACCESS_TOKEN_VARIABLE,
+    API_KEY_VARIABLE,
+    Context,
+    detail,
+    is_html_404,
+    json_of,
+)
+from ._guard import BadAnswer, NoAnswer, Stop, open_client
+from ._model import CheckResult, Report, RunConfig, UsageError
+
+Progress = Callable[[str], None]
+
+#: Results only a run's end produces (limits, and why a run could not test the endpoint).
+RUN_NAMES = (
+    "endpoint.served",
+    "auth.credentials",
+    "auth.token_refresh",
+    "run.reachable",
+    "run.configuration",
+    "run.budget",
+    "run.deadline",
+    "run.safety",
+    "run.internal",
+)
+_LIMIT_HINTS = {
+    "run.budget": "raise {max_requests} or lower {max_examples}",
+    "run.deadline": "raise {deadline}, or lower {max_examples}",
+}
+
+
+def check_names() -> list[str]:
+    """Every result name a run can produce, in report order."""
+    from ._fuzz import NAMES
+
+    return [name for name, _ in CHECKS] + [f"schemathesis.{n}" for n in NAMES] + list(RUN_NAMES)
+
+
+class _Target(NamedTuple):
+    base_url: str
+    api_key: str
+    connection_id: int | None
+    embedded: bool
+    verify: ssl.SSLContext | bool
+
+
+class _Ending(NamedTuple):
+    """Why a run could not go on: its exit code, verdict and failing result."""
+
+    code: int
+    verdict: str
+    result: CheckResult
+
+
+def validate(config: RunConfig) -> None:
+    """Raise ``UsageError`` for anything in ``config`` a run could not use; sends nothing."""
+    _checked(config)
+
+
+def _checked(config: RunConfig) -> _Target | None:
+    """The deployment to test (``None``: the embedded mock), checked."""
+    name = config.option
+    try:
+        for field in ("max_examples", "max_requests"):
+            value = getattr(config, field)
+            if type(value) is not int or value < 1:
+                raise ValueError(f"{name(field)} must be a positive integer, got {value!r}")
+        check_seconds(config.rate, "rate")
+        check_seconds(config.deadline, name("deadline"), allow_none=False)
+        check_seconds(config.timeout, name("timeout"), allow_none=False)
+        connection_id = (
+            None if config.connection_id is None else check_connection_id(config.connection_id)
+        )
+        if not config.base_url:
+            return None
+        base_url = check_base_url(config.base_url)
+        if not config.api_key:
+            raise ValueError(
+                f"credentials are required against a deployment: pass {name('api_key')} or set "
+                f"{C.ENV_API_KEY} (a run without them would prove nothing about authentication)"
+            )
+        api_key = check_api_key(config.api_key, name("api_key"))
+        verify = trust(config.cacert, insecure=config.insecure, cacert_option=name("cacert"))
+    except (ValueError, TypeError, ConfigurationError) as exc:
+        raise UsageError(str(exc)) from None
+    return _Target(base_url, api_key, connection_id, False, verify)
+
+
+@contextlib.contextmanager
+def _target(config: RunConfig) -> Iterator[_Target]:
+    checked = _checked(config)
+    if checked is not None:
+        yield checked
+        return
+    try:
+        from ls_model_providers.mock import create_app, serve_in_thread
+    except ImportError as exc:
+        raise UsageError(f"no {config.option('base_url')}: {missing_extra('mock', exc)}") from None
+    with serve_in_thread(create_app()) as served:
+        connection_id = config.connection_id or 1
+        yield _Target(served.base_url + "/", served.token, connection_id, True, True)
+
+
+def run(config: RunConfig, progress: Progress = lambda _line: None) -> Report:
+    """Run the suite against ``config``'s deployment (or the embedded mock).
+
+    Raises ``UsageError`` (nothing sent) for a configuration it cannot use; otherwise
+    returns the ``Report``, whatever the deployment does.
+    """
+    try:
+        from . import _fuzz
+    except ImportError as exc:
+        raise UsageError(missing_extra("conformance", exc)) from None
+    started = time.monotonic()
+    with _target(config) as target:
+        ctx = _context(target, config)
+        report = Report(target=target.base_url, embedded=target.embedded, exit_code=EXIT_OK,
+                        verdict="", seed=config.seed)  # fmt: skip
+        if config.insecure:
+            report.warnings.append(INSECURE_WARNING)
+
+        def add(result: CheckResult) -> None:
+            report.results.append(result)
+            mark = {"pass": "ok", "fail": "FAIL", "note": "note"}[result.outcome]
+            progress(terminal(ctx.scrub(f"  {mark:4}  {result.name}: {result.summary}")))
+
+        progress(terminal(f"conformance of GET /{C.ENDPOINT_PATH}{{id}}/ at {target.base_url}"))
+        ending: _Ending | None = None
+        try:
+            ending = _preflight(ctx, config, target.connection_id)
+            if ending is None:
+                report.connection_id = ctx.connection_id
+                ctx.operation = _fuzz.load_operation(ctx, verify=not config.insecure)
+                _checks(ctx, add, progress)
+        except Stop as stop:
+            add(_limit(stop, config))
+        except Exception as exc:  # noqa: BLE001 - whatever a deployment makes a library do ends in a verdict
+            summary = f"a check could not complete: {type(exc).__name__}: {exc}"
+            add(CheckResult("run.internal", "fail", summary))
+        finally:
+            ctx.http.close()  # and its transport, the guard, and the network client under it
+        _finish(report, ending, add)
+        report.server_version = ctx.server_version
+        report.requests = len(ctx.guard.exchanges)
+        for exchange in ctx.guard.exchanges:
+            report.methods[exchange.method] = report.methods.get(exchange.method, 0) + 1
+        report.duration = time.monotonic() - started
+        _scrub(report, ctx.scrub)
+    return report
+
+
+def _context(target: _Target, config: RunConfig) -> Context:
+    """The run's one client, and what hides its credentials: as ``$LABEL_STUDIO_API_KEY`` in
+    text, as a shell variable in reproductions (access tokens too, as refreshes bring them)."""
+    scrub = Scrubber()
+    scrub.add(target.api_key, f"${API_KEY_VARIABLE}")
+    variables = {target.api_key: API_KEY_VARIABLE}
+
+    def on_access_token(token: str) -> None:
+        scrub.add(token, f"${ACCESS_TOKEN_VARIABLE}")
+        variables[token] = ACCESS_TOKEN_VARIABLE
+
+    http, guard = open_client(
+        target.base_url, target.api_key, verify=target.verify, max_requests=config.max_requests,
+        rate=config.rate, timeout=config.timeout, deadline=config.deadline,
+        on_access_token=on_access_token, transport=config.transport,
+    )  # fmt: skip
+    tls = ["-k"] if config.insecure else ["--cacert", config.cacert] if config.cacert else []
+    return Context(
+        base_url=target.base_url, connection_id=target.connection_id or 1, http=http, guard=guard,
+        scrub=scrub, variables=variables, spec=load_spec(), max_examples=config.max_examples,
+        seed=config.seed, curl_options=tls,
+    )  # fmt: skip
+
+
+# -- before the checks: is there something to test? --------------------------------------------
+
+
+def _preflight(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending | None:
+    """GET the connection (or connection 1) with the credentials: reachable, served, accepted?"""
+    probe = wanted or 1
+    try:
+        answered = ctx.send("GET", ctx.endpoint(probe))
+    except NoAnswer as exc:
+        if exc.exchange.status is None:  # not a byte of an answer: unreachable
+            return _unreachable(config, exc)
+        result = _fail("connection.valid_200", str(exc), ctx, exc)  # it answered, but not whole
+        return _Ending(EXIT_FAILED, f"NOT CONFORMANT: {exc}", result)
+    except BadAnswer as exc:
+        result = _fail("connection.valid_200", str(exc), ctx, exc)
+        return _Ending(EXIT_FAILED, f"NOT CONFORMANT: {exc}", result)
+    except LabelStudioError as exc:  # the personal access token's refresh
+        return _refresh_failed(ctx, exc)
+    response = answered.response
+    if is_html_404(response):
+        return _not_served(ctx)
+    if response.status_code in (401, 403):
+        what = (
+            "rejected" if response.status_code == 401 else "refused permission to view connections"
+        )
+        verdict = f"credentials {what} by the server ({response.status_code}: {detail(response)})"
+        return _Ending(EXIT_CREDENTIALS, verdict, _fail("auth.credentials", verdict, ctx, answered))
+    if wanted is None and response.status_code != 200:
+        found = _discover(ctx)
+        if found is None:
+            verdict = (
+                f"no connection id to test: pass {config.option('connection_id')} N (an existing "
+                "connection; the UI lists them under Organization > Model Providers, or: curl -H "
+                f'"Authorization: Token ${API_KEY_VARIABLE}" {ctx.base_url}{C.ENDPOINT_PATH})'
+            )
+            return _Ending(EXIT_USAGE, verdict, _fail("run.configuration", verdict))
+        ctx.connection_id = found
+        return None
+    if response.status_code == 404:
+        verdict = (
+            f"connection {probe} does not exist for these credentials: pass an existing "
+            f"{config.option('connection_id')}"
+        )
+        return _Ending(EXIT_USAGE, verdict, _fail("run.configuration", verdict, ctx, answered))
+    ctx.connection_id = probe
+    ctx.remember_existing(answered)
+    return None
+
+
+def _unreachable(config: RunConfig, exc: NoAnswer) -> _Ending:
+    verdict = f"UNREACHABLE: {exc}"
+    if exc.tls_problem is not None:
+        verdict += f": {tls_hint(config.option('cacert'), config.option('insecure'))}"
+    return _Ending(EXIT_UNREACHABLE, verdict, _fail("run.reachable", verdict))
+
+
+def _refresh_failed(ctx: Context, exc: LabelStudioError) -> _Ending:
+    if isinstance(exc, EndpointNotAvailableError):
+        return _not_served(ctx)
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        verdict = f"credentials rejected: {exc}"
+        return _Ending(EXIT_CREDENTIALS, verdict, _fail("auth.credentials", verdict))
+    verdict = f"NOT CONFORMANT: the token refresh failed: {exc}"
+    return _Ending(EXIT_FAILED, verdict, _fail("auth.token_refresh", str(exc)))
+
+
+def _not_served(ctx: Context) -> _Ending:
+    likely = (
+        "the URL does not point at Label Studio (check the base URL, including any path prefix)"
+    )
+    with contextlib.suppress(Stop, NoAnswer, BadAnswer, LabelStudioError):
+        body = json_of(ctx.send("GET", ctx.base_url + "api/version", None).response)
+        if isinstance(body, dict) and isinstance(body.get("release"), str):
+            ctx.server_version = body["release"]
+            likely = (
+                f"Label Studio {body['release']} answered, without this endpoint: a Community "
+                "Edition deployment (model provider connections are an Enterprise feature)"
+            )
+    result = CheckResult(
+        "endpoint.served", "fail", "the endpoint answers with an HTML 404 page", [likely]
+    )
+    return _Ending(EXIT_NOT_SERVED, f"ENDPOINT NOT SERVED: {likely}", result)
+
+
+def _discover(ctx: Context) -> int | None:
+    """The first connection the credentials can see, from the list endpoint."""
+    with contextlib.suppress(NoAnswer, BadAnswer, LabelStudioError):
+        response = ctx.send("GET", ctx.base_url + C.ENDPOINT_PATH).response
+        body = json_of(response)
+        items = body.get("results") if isinstance(body, dict) else body
+        if response.status_code == 200 and isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and type(item.get("id")) is int and item["id"] >= 1:
+                    return int(item["id"])
+    return None
+
+
+# -- the checks -----------------------------------------------------------------------------------
+
+
+def _checks(ctx: Context, add: Callable[[CheckResult], None], progress: Progress) -> None:
+    from ._fuzz import fuzz
+
+    for name, function in CHECKS:
+        result = _one(name, function, ctx)
+        if result is not None:
+            add(result)
+    for result in fuzz(ctx, progress):
+        add(result)
+
+
+def _limit(stop: Stop, config: RunConfig) -> CheckResult:
+    """The failing result of a run that hit a limit, saying which option moves it."""
+    hint = _LIMIT_HINTS.get(stop.check, "")
+    hint = hint.format(
+        **{k: config.option(k) for k in ("max_requests", "max_examples", "deadline")}
+    )
+    return CheckResult(stop.check, "fail", f"{stop}: {hint}" if hint else str(stop))
+
+
+def _one(name: str, function: Check, ctx: Context) -> CheckResult | None:
+    """One hand-written check; a request of it that got no usable answer fails it."""
+    try:
+        finding = function(ctx)
+    except (NoAnswer, BadAnswer) as exc:
+        return _fail(name, str(exc), ctx, exc)
+    except LabelStudioError as exc:  # a token refresh on the way failed
+        return _fail(name, f"token refresh failed: {exc}")
+    return None if finding is None else named(name, finding)
+
+
+def _fail(name: str, summary: str, ctx: Context | None = None, about: Any = None) -> CheckResult:
+    """A failing result; ``about`` (an answer or a transport failure) gives its reproduction."""
+    exchange = getattr(about, "exchange", None)
+    repro = ctx.repro(exchange) if ctx is not None and exchange is not None else None
+    return CheckResult(name, "fail", summary, [], repro)
+
+
+def _finish(report: Report, ending: _Ending | None, add: Callable[[CheckResult], None]) -> None:
+    if ending is not None:
+        add(ending.result)
+        if ending.code != EXIT_FAILED:
+            report.exit_code, report.verdict = ending.code, ending.verdict
+            return
+    failed = report.failed
+    if failed:
+        names = ", ".join(r.name for r in failed)
+        report.exit_code = EXIT_FAILED
+        report.verdict = f"NOT CONFORMANT: {len(failed)} check(s) failed ({names})"
+    else:
+        report.exit_code, report.verdict = EXIT_OK, "CONFORMANT"
+
+
+def _scrub(report: Report, scrub: Scrubber) -> None:
+    """Credentials (and secret values seen in bodies) out of every text of the report."""
+    report.verdict = scrub(report.verdict)
+    report.server_version = scrub(report.server_version) if report.server_version else None
+    for result in report.results:
+        result.summary = scrub(result.summary)
+        result.details = [scrub(d) for d in result.details]
+        result.repro = scrub(result.repro) if result.repro else None
