@@ -2,6 +2,9 @@
 
 Routes (everything else is Label Studio's HTML 404 page):
 
+* ``/api/model-provider-connections/`` - the list: the caller's organisation's connections
+  by id, a JSON array (a DRF ModelViewSet without pagination, as Label Studio serves it), or
+  DRF's page object (``count``, ``next``, ``previous``, ``results``) with ``list_page_size``.
 * ``/api/model-provider-connections/{id}/`` - GET/HEAD/OPTIONS; other methods 405.
 * ``POST /api/token/refresh/`` - personal access token refresh -> ``{"access": ...}``.
 * ``GET|POST /api/token/`` - list / create the caller's personal access token.
@@ -12,6 +15,8 @@ Routes (everything else is Label Studio's HTML 404 page):
 Order of checks, as Django REST framework does it: authentication (401), permission
 (403), method (405), then the object lookup (404). Every error body has Label Studio's
 keys: ``id``, ``status_code``, ``version``, ``detail``, ``exc_info``.
+
+With ``snapshot=`` the recorded answers replace the mock's own (``_replay.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import jwt
@@ -39,6 +45,11 @@ from ls_model_providers._spec import load_spec
 from ._data import MockData, User, default_data
 from ._faults import DEFECTS, FaultPlan
 
+if TYPE_CHECKING:
+    from ls_model_providers.snapshot import Snapshot
+
+    from ._replay import Replay
+
 __all__ = ["MockState", "create_app"]
 
 MOCK_VERSION = "2.30.0+ls-model-providers-mock"
@@ -48,6 +59,7 @@ ANY = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CON
 NOT_PROVIDED = "Authentication credentials were not provided."
 LEGACY_DISABLED = "Authentication token no longer valid: legacy token authentication has been disabled for this organization"
 NOT_FOUND = "No ModelProviderConnection matches the given query."
+UNKNOWN_TOKEN = "Invalid token."  # noqa: S105 - DRF's message, not a token
 #: DRF's parsers, as a ModelViewSet's OPTIONS lists them on Label Studio.
 PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
 #: A DefaultRouter detail route: the lookup, then an optional format suffix.
@@ -78,6 +90,8 @@ class MockState:
     jwt_secret: str
     access_ttl: float
     clock: Callable[[], float]
+    list_page_size: int | None = None
+    replay: Replay | None = None
     stats: Counter[str] = attrs.field(factory=Counter)
     methods: Counter[str] = attrs.field(factory=Counter)
     refresh_tokens: dict[int, str] = attrs.field(factory=dict)
@@ -142,6 +156,8 @@ def create_app(
     jwt_secret: str = "ls-model-providers-mock-secret-key-0123456789",  # noqa: S107 - a mock's
     access_ttl: float = 300.0,
     clock: Callable[[], float] = time.time,
+    list_page_size: int | None = None,
+    snapshot: Snapshot | str | Path | None = None,
 ) -> Starlette:
     """Build the mock app.
 
@@ -162,21 +178,42 @@ def create_app(
         version: the ``version`` sent in error bodies.
         access_ttl: lifetime of access tokens minted by the refresh endpoint, in seconds.
         clock: seconds since the epoch (tests inject one to expire tokens).
+        list_page_size: paginate the list route, this many connections a page (default: a
+            plain JSON array).
+        snapshot: replay a snapshot (a ``Snapshot`` or its file): the recorded bodies and
+            error contract, served to the mock's users (see ``_replay.py``). Its server
+            version wins over ``version``; ``model_params`` and ``created_by_username`` do
+            not apply; ``defects`` cannot be combined with it.
     """
     unknown = set(defects) - set(DEFECTS)
     if unknown:
         raise ValueError(f"unknown defect(s) {sorted(unknown)}; known: {', '.join(DEFECTS)}")
     if model_params not in ("object", "string"):
         raise ValueError("model_params must be 'object' or 'string'")
+    if list_page_size is not None and (type(list_page_size) is not int or list_page_size < 1):
+        raise ValueError(f"list_page_size must be a positive integer, got {list_page_size!r}")
+    replay = None
+    if snapshot is not None:
+        if frozenset(defects):
+            raise ValueError("defects apply to the mock's own data, not to a snapshot's replay")
+        from ls_model_providers.snapshot import Snapshot
+
+        from ._replay import Replay
+
+        loaded = snapshot if isinstance(snapshot, Snapshot) else Snapshot.load(snapshot)
+        replay = Replay(loaded, PAGE_404)
+        version = replay.version or version
     state = MockState(
         data=data or default_data(), faults=faults or FaultPlan(), defects=frozenset(defects),
         model_params=model_params, created_by_username=created_by_username,
         legacy_tokens=legacy_tokens, version=version, jwt_secret=jwt_secret,
-        access_ttl=access_ttl, clock=clock,
+        access_ttl=access_ttl, clock=clock, list_page_size=list_page_size, replay=replay,
     )  # fmt: skip
     views = _Views(state)
     app = Starlette(
         routes=[
+            Route("/api/model-provider-connections/", views.connections, methods=ANY),
+            Route("/api/model-provider-connections", views.connections, methods=ANY),
             Route("/api/model-provider-connections/{id}/", views.connection, methods=ANY),
             # Label Studio serves a path without its trailing slash as if it had one
             # (its CommonMiddlewareAppendSlashWithoutRedirect: no redirect).
@@ -207,6 +244,10 @@ class _Views:
             return Response(detail, status, headers=headers, media_type="text/plain")
         body = {"id": str(uuid.uuid4()), "status_code": status, "version": self.s.version, "detail": detail,
                 "exc_info": None, **extra}  # fmt: skip
+        if self.s.replay is not None:
+            shaped = self.s.replay.shaped(status, body, headers or {})
+            if shaped is not None:
+                return shaped
         return JSONResponse(body, status, headers=headers)
 
     def authenticate(self, request: Request) -> tuple[User | None, Response | None]:
@@ -224,7 +265,7 @@ class _Views:
             else:
                 user = self.s.data.user_by_token(parts[0])
                 if user is None:
-                    failure = "Invalid token."
+                    failure = UNKNOWN_TOKEN
                 elif not user.is_active:
                     # DRF's TokenAuthentication, before Label Studio's legacy-token check.
                     user, failure = None, "User inactive or deleted."
@@ -244,6 +285,10 @@ class _Views:
         if user is None and "no_auth" in self.s.defects:
             return self.s.data.users[0], None
         if user is None:
+            if self.s.replay is not None and failure in (NOT_PROVIDED, UNKNOWN_TOKEN):
+                self.s.count("status_401")
+                name = "no_header" if failure == NOT_PROVIDED else "bad_token"
+                return None, self.s.replay.answer(name)
             headers = {"WWW-Authenticate": "Token", "Allow": ALLOW, "Vary": "Accept, Cookie"}
             return None, self.error(401, failure or NOT_PROVIDED, headers)
         return user, None
@@ -315,6 +360,8 @@ class _Views:
         headers = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
         if not user.can_view:
             return self.error(403, "You do not have permission to perform this action.", headers)
+        if self.s.replay is not None:
+            return self.replayed(self.s.replay, request, lookup["pk"])
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             return self.error(405, f'Method "{request.method}" not allowed.', headers)
         if request.method == "OPTIONS":
@@ -340,6 +387,98 @@ class _Views:
         if request.method == "HEAD":
             response.body = b""  # the headers (Content-Length included) are the GET's
         return response
+
+    def replayed(self, replay: Replay, request: Request, raw_id: str) -> Response:
+        """The recorded answer to an authenticated request on the detail route."""
+        method = request.method
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            if replay.answers["method_not_allowed"]["status"] != 405:  # it never showed one
+                return self.error(405, f'Method "{method}" not allowed.', {"Allow": ALLOW})
+            response = replay.answer("method_not_allowed", method=method, allow=replay.allow)
+        elif method == "OPTIONS":
+            response = replay.answer("options")
+        elif method == "HEAD" and replay.answers["head"]["status"] != 200:
+            response = replay.answer("head")
+        elif not raw_id.lstrip("+-").isdigit():
+            response = replay.answer("non_integer_id")
+        else:
+            found = replay.connection(int(raw_id))
+            response = found if found is not None else replay.answer("missing_id")
+        if method == "HEAD":
+            response.body = b""  # the headers (Content-Length included) are the GET's
+        self.s.count(f"status_{response.status_code}")
+        return response
+
+    async def connections(self, request: Request) -> Response:
+        """The list route: a JSON array, or DRF's pages with ``list_page_size``."""
+        self.s.count("requests", request.method)
+        replay = self.s.replay
+        recorded = replay.answers["list"] if replay is not None else None
+        if "community" in self.s.defects or (
+            recorded is not None and recorded["status"] == 404 and "body" not in recorded
+        ):
+            return self.not_found_page()  # no such route: Django answers before any auth
+        user, failure = self.authenticate(request)
+        if failure:
+            return failure
+        assert user is not None
+        headers = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
+        if not user.can_view:
+            return self.error(403, "You do not have permission to perform this action.", headers)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            return self.error(405, f'Method "{request.method}" not allowed.', headers)
+        if replay is not None and recorded is not None and "form" not in recorded:
+            return replay.answer("list")  # an error answer, recorded
+        if request.method == "OPTIONS":
+            meta = {"name": "Model Provider Connection List", "description": "",
+                    "renders": ["application/json"], "parses": PARSES}  # fmt: skip
+            return JSONResponse(meta, headers=headers)
+        if replay is not None and recorded is not None:
+            bodies = [replay.connections[i] for i in sorted(replay.connections)]
+            size = recorded.get("page_size") or max(len(bodies), 1)
+            page_size = size if recorded["form"] == "paginated" else None
+            headers = dict(recorded["headers"])
+        else:
+            rows = sorted(
+                (c for c in self.s.data.connections if c["organization"] == user.organization),
+                key=lambda c: c["id"],
+            )
+            bodies, page_size = [self.render(c, user) for c in rows], self.s.list_page_size
+        content: Any = bodies if page_size is None else self.page(request, bodies, page_size)
+        if isinstance(content, Response):
+            return content
+        self.s.count("status_200")
+        response = Response(
+            json.dumps(content, separators=(",", ":")).encode(),
+            200,
+            headers=headers,
+            media_type="application/json",
+        )
+        if request.method == "HEAD":
+            response.body = b""
+        return response
+
+    def page(
+        self, request: Request, bodies: list[dict[str, Any]], size: int
+    ) -> dict[str, Any] | Response:
+        """DRF's PageNumberPagination: ``?page=N`` (from 1), an "Invalid page." 404 past the end."""
+        pages = max(1, -(-len(bodies) // size))
+        text = request.query_params.get("page", "1")
+        number = int(text) if text.isdigit() else 0
+        if not 1 <= number <= pages:
+            return self.error(404, "Invalid page.", {"Allow": ALLOW})
+        url = request.url
+        previous = (
+            url.remove_query_params("page")
+            if number == 2
+            else url.include_query_params(page=number - 1)
+        )
+        return {
+            "count": len(bodies),
+            "next": str(url.include_query_params(page=number + 1)) if number < pages else None,
+            "previous": str(previous) if number > 1 else None,
+            "results": bodies[(number - 1) * size : number * size],
+        }
 
     def fault_response(self, fault: str) -> Response:
         if fault == "429":
@@ -367,6 +506,9 @@ class _Views:
         self.s.count("token_refresh", request.method)
         allow = {"Allow": "POST, OPTIONS"}
         if request.method != "POST":
+            replay = self.s.replay
+            if replay is not None and replay.answers["method_not_allowed"]["status"] == 405:
+                return replay.answer("method_not_allowed", method=request.method)
             return self.error(405, f'Method "{request.method}" not allowed.', allow)
         try:
             payload = await request.json()
@@ -416,10 +558,14 @@ class _Views:
 
     async def version(self, request: Request) -> Response:
         # Label Studio answers /api/version without auth (Community and Enterprise).
+        if self.s.replay is not None:
+            return self.s.replay.answer("version")
         edition = "Community" if "community" in self.s.defects else "Enterprise"
         return JSONResponse({"release": self.s.version, "edition": edition, "mock": True})
 
     async def schema(self, request: Request) -> Response:
+        if self.s.replay is not None and not self.s.replay.serves_fragment():
+            return self.not_found_page()  # a snapshot holds the schema's hash, not the schema
         return JSONResponse(load_spec(), media_type="application/vnd.oai.openapi+json")
 
     async def stats(self, request: Request) -> Response:
