@@ -142,7 +142,7 @@ def record(
     """
     try:
         base_url = check_base_url(base_url)
-        api_key = check_api_key(api_key, "the API key")
+        api_key = check_api_key(api_key)
         wanted: list[int] | Literal["all"]
         if isinstance(ids, str):
             if ids != ALL:
@@ -150,10 +150,10 @@ def record(
             wanted = ALL
         else:
             wanted = sorted({check_connection_id(i) for i in ids})
-        for name, value in (("--deadline", deadline), ("--timeout", timeout), ("--rate", rate)):
-            check_seconds(value, name, allow_none=name == "--rate")
+        for name, value in (("deadline", deadline), ("timeout", timeout), ("rate", rate)):
+            check_seconds(value, name, allow_none=name == "rate")
         if type(max_requests) is not int or max_requests < 1:
-            raise ValueError(f"--max-requests must be a positive integer, got {max_requests!r}")
+            raise ValueError(f"max_requests must be a positive integer, got {max_requests!r}")
     except (TypeError, ValueError) as exc:
         raise RecordError(EXIT_USAGE, str(exc)) from None
     started = time.monotonic()
