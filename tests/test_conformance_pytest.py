@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import ls_model_providers.conformance as conformance
-from ls_model_providers.conformance import check_names
+from ls_model_providers.conformance import RunConfig, check_names, run
 from ls_model_providers.conformance._run import RUN_NAMES
 from ls_model_providers.mock import create_app, serve_in_thread
 
@@ -18,6 +18,14 @@ from .servers import Recorder, Seen
 
 pytest_plugins = ["pytester"]
 SUITE = ["--pyargs", "ls_model_providers.conformance", "-p", "no:cacheprovider"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _imported_already() -> None:
+    """pytester drops the modules an in-process run imported when it ends. A module the suite
+    imports lazily (schemathesis's, during generation) would then exist twice in this process,
+    and its classes with it; one run here first imports them all for good."""
+    assert run(RunConfig(max_examples=1)).exit_code == 0
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +83,9 @@ def test_collection_sends_nothing(pytester: pytest.Pytester) -> None:
         (["--ls-base-url", "http://127.0.0.1:1"], ["--ls-api-key", "LABEL_STUDIO_API_KEY"], ["--api-key"]),
         (["--ls-base-url", "http://127.0.0.1:1", "--ls-api-key", "k", "--ls-max-examples", "0"],
          ["--ls-max-examples"], ["--max-examples "]),
+        (["--ls-base-url", "http://127.0.0.1:1", "--ls-api-key", "k", "--ls-id", "0"],
+         ["--ls-id: connection_id must be between 1"], ["--id"]),
+        (["--ls-base-url", "ls.example.com", "--ls-api-key", "k"], ["--ls-base-url: "], ["--base-url"]),
     ],
 )  # fmt: skip
 def test_plugin_messages_name_the_plugins_options(

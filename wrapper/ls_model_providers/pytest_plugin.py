@@ -2,9 +2,9 @@
 
 Options for running the conformance suite under pytest
 (``pytest --pyargs ls_model_providers.conformance --ls-base-url URL``): ``--ls-base-url``,
-``--ls-api-key``, ``--ls-id``, ``--ls-max-examples``, ``--ls-deadline``, ``--ls-cacert``,
-``--ls-insecure`` (URL and key default to ``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY``;
-no URL: the embedded mock). Messages name these options, never the CLI's.
+``--ls-api-key``, ``--ls-id``, ``--ls-max-examples``, ``--ls-max-requests``, ``--ls-deadline``,
+``--ls-cacert``, ``--ls-insecure`` (URL and key default to ``LABEL_STUDIO_URL`` /
+``LABEL_STUDIO_API_KEY``; no URL: the embedded mock). Messages name these options, never the CLI's.
 
 Fixtures for testing your own code against the mock:
 
@@ -46,6 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ls-api-key", default=None, help="token (default: $LABEL_STUDIO_API_KEY)")
     group.addoption("--ls-id", type=int, default=None, help="an existing connection id")
     group.addoption("--ls-max-examples", type=int, default=50, help="generated cases per mode")
+    group.addoption("--ls-max-requests", type=int, default=300, help="request budget (default 300)")
     group.addoption("--ls-deadline", type=float, default=300.0, help="seconds the run may take (default 300)")  # fmt: skip
     group.addoption("--ls-cacert", default=None, help="CA bundle to trust (default: the environment's)")  # fmt: skip
     group.addoption("--ls-insecure", action="store_true", help="do not verify TLS certificates")

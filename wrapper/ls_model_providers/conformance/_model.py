@@ -26,6 +26,7 @@ CLI_OPTIONS: Mapping[str, str] = {
     "connection_id": "--id",
     "max_examples": "--max-examples",
     "max_requests": "--max-requests",
+    "rate": "--rate",
     "deadline": "--deadline",
     "timeout": "--timeout",
     "cacert": "--cacert",

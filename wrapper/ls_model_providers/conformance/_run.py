@@ -112,15 +112,13 @@ def _checked(config: RunConfig) -> _Target | None:
             value = getattr(config, field)
             if type(value) is not int or value < 1:
                 raise ValueError(f"{name(field)} must be a positive integer, got {value!r}")
-        check_seconds(config.rate, "rate")
+        check_seconds(config.rate, name("rate"))
         check_seconds(config.deadline, name("deadline"), allow_none=False)
         check_seconds(config.timeout, name("timeout"), allow_none=False)
-        connection_id = (
-            None if config.connection_id is None else check_connection_id(config.connection_id)
-        )
+        connection_id = _named(name("connection_id"), check_connection_id, config.connection_id)
         if not config.base_url:
             return None
-        base_url = check_base_url(config.base_url)
+        base_url = _named(name("base_url"), check_base_url, config.base_url)
         if not config.api_key:
             raise ValueError(
                 f"credentials are required against a deployment: pass {name('api_key')} or set "
@@ -131,6 +129,16 @@ def _checked(config: RunConfig) -> _Target | None:
     except (ValueError, TypeError, ConfigurationError) as exc:
         raise UsageError(str(exc)) from None
     return _Target(base_url, api_key, connection_id, False, verify)
+
+
+def _named(option: str, check: Callable[[Any], Any], value: Any) -> Any:
+    """``check(value)``, its error prefixed with the option the value came from."""
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{option}: {exc}") from None
 
 
 @contextlib.contextmanager
