@@ -19,6 +19,7 @@ from ls_model_providers import (
     APITimeoutError,
     AsyncClient,
     AuthenticationError,
+    CertificateError,
     Client,
     Connection,
     EndpointNotAvailableError,
@@ -560,3 +561,16 @@ def test_async_context_manager_and_aclose() -> None:
         return client._http.is_closed, mine.is_closed
 
     assert asyncio.run(main()) == (True, False)
+
+
+def test_an_untrusted_certificate_is_typed_and_not_retried(kind: str) -> None:
+    import ssl
+
+    failure = httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED]")
+    failure.__cause__ = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    failure.__cause__.verify_message = "unable to get local issuer certificate"
+    client = Harness(kind, Script(("GET", url(1), failure)))
+    with pytest.raises(CertificateError, match="CA bundle") as info:
+        client.get(1)
+    assert info.value.reason == "unable to get local issuer certificate"
+    assert client.sleeps == []

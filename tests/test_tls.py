@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ls_model_providers import APIConnectionError, Client
+from ls_model_providers import APIConnectionError, CertificateError, Client
 from ls_model_providers.cli import main
 from ls_model_providers.cli._shared import CA_DIR_VARIABLES, CA_FILE_VARIABLES
 from ls_model_providers.mock import ServedMock, create_app, serve_in_thread
@@ -60,11 +60,15 @@ def test_the_client_over_tls(https: ServedMock, certs: Certificates) -> None:
     assert https.base_url.startswith("https://127.0.0.1:")
     with Client(base_url=https.base_url, api_key=https.token, verify=str(certs.ca)) as client:
         assert client.get_connection(1).id == 1
+    before = https.state.stats["requests"]
     with (
-        Client(base_url=https.base_url, api_key=https.token) as client,
-        pytest.raises(APIConnectionError, match="TLS certificate not trusted"),
+        Client(base_url=https.base_url, api_key=https.token, max_retries=3) as client,
+        pytest.raises(CertificateError, match="TLS certificate not trusted") as info,
     ):
         client.get_connection(1)
+    assert isinstance(info.value, APIConnectionError)
+    assert "certificate" in info.value.reason
+    assert https.state.stats["requests"] == before, "no request got through"
 
 
 @pytest.mark.parametrize("trust", TRUST)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import random
-import ssl
 import time
 from collections.abc import Callable, Generator
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -45,9 +44,11 @@ from ._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    CertificateError,
     LabelStudioError,
     ResponseTooLargeError,
     ResponseValidationError,
+    certificate_problem,
     make_status_error,
 )
 from ._models import Connection, DetailedResponse, parse_connection
@@ -464,17 +465,17 @@ class Call:
 
     def _transport_failure(self, exc: httpx.HTTPError, request: httpx.Request) -> _Failure:
         method, url = request.method, str(request.url)
-        problem = _certificate_problem(exc)
+        problem = certificate_problem(exc)
         if self.deadline is not None and self.c.clock() >= self.deadline:
             failure = _Failure(self.deadline_error(url, method), False)
         elif isinstance(exc, httpx.TimeoutException):
             timeout = APITimeoutError(f"timed out: {type(exc).__name__}", method=method, url=url)
             failure = _Failure(timeout, True)
         elif problem is not None:
-            untrusted = APIConnectionError(
+            untrusted = CertificateError(
                 f"TLS certificate not trusted ({problem}): give the client the deployment's CA "
-                "bundle (an httpx client with verify=..., or SSL_CERT_FILE)",
-                method=method, url=url,
+                "bundle (verify=..., or SSL_CERT_FILE)",
+                reason=problem, method=method, url=url,
             )  # fmt: skip
             failure = _Failure(untrusted, False)
         else:
@@ -488,15 +489,3 @@ class Call:
                 return failure
         failure.error.__cause__ = exc  # as `raise ... from exc` would
         return failure
-
-
-def _certificate_problem(exc: BaseException) -> str | None:
-    """The reason of a certificate verification failure somewhere in ``exc``'s chain."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return None
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return str(seen.verify_message or seen.reason or "verification failed")
-        seen = seen.__cause__ or seen.__context__
-    return None

@@ -4,7 +4,8 @@
 
     LabelStudioError
     ├── APIConnectionError              no response: DNS, refused, reset, TLS, bad redirect
-    │   └── APITimeoutError             connect/read/write/pool timeout, or the call's deadline
+    │   ├── APITimeoutError             connect/read/write/pool timeout, or the call's deadline
+    │   └── CertificateError            the server's TLS certificate is not trusted
     └── APIResponseError                the server answered: status_code, headers, body
         ├── ResponseValidationError     a 2xx whose body is not a valid connection, or any
         │                               body that is not JSON this package accepts
@@ -26,6 +27,7 @@ before the error is built. The raw body stays available, unchanged, as ``.body``
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -39,6 +41,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "CertificateError",
     "EndpointNotAvailableError",
     "LabelStudioError",
     "NotFoundError",
@@ -73,6 +76,31 @@ class APIConnectionError(LabelStudioError):
 
 class APITimeoutError(APIConnectionError):
     """A timeout expired: connect, read, write, pool, or the whole call's deadline."""
+
+
+class CertificateError(APIConnectionError):
+    """The server's TLS certificate did not verify (a private CA, self-signed, expired, wrong
+    host). Not retried. ``reason`` is OpenSSL's reason, e.g. "unable to get local issuer
+    certificate"; the fix is to give the client the deployment's CA bundle (``verify=``)."""
+
+    def __init__(
+        self, message: str, *, reason: str, method: str = "GET", url: str | None = None
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.reason = reason
+
+
+def certificate_problem(exc: BaseException) -> str | None:
+    """The reason of a certificate verification failure in ``exc``'s chain, else ``None``
+    (httpx wraps OpenSSL's error in its ConnectError, and httpcore's in between)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "verification failed")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class APIResponseError(LabelStudioError):

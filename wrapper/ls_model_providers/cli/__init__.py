@@ -37,6 +37,7 @@ from ls_model_providers._errors import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    CertificateError,
     EndpointNotAvailableError,
     LabelStudioError,
     PermissionDeniedError,
@@ -142,7 +143,7 @@ def _get(args: argparse.Namespace) -> int:
         except LabelStudioError as exc:
             code = _get_exit_code(exc)
             _error(str(exc))
-            if code == S.EXIT_UNREACHABLE and "TLS certificate not trusted" in exc.message:
+            if isinstance(exc, CertificateError):
                 print(f"  fix: {S.tls_hint()}", file=sys.stderr)
             return code
     # What the server sent (validated), not a re-serialisation; secrets redacted.

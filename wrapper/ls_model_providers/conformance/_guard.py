@@ -33,7 +33,7 @@ import httpx
 from ls_model_providers import _constants as C
 from ls_model_providers._auth import auth_from_api_key
 from ls_model_providers._body import BodyReader, BodyTooLarge, JSONRejected, UndecodableBody, loads
-from ls_model_providers._engine import _certificate_problem
+from ls_model_providers._errors import certificate_problem
 from ls_model_providers._transport import deadline_scope, install
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -240,7 +240,7 @@ class Guard(httpx.BaseTransport):
     def _no_answer(self, exc: httpx.TransportError, exchange: Exchange) -> Exception:
         if self._clock() >= self._end:
             return DeadlineExceeded(f"run deadline of {self.deadline:g} s reached")
-        problem = _certificate_problem(exc)
+        problem = certificate_problem(exc)
         if problem is not None:
             message = f"TLS certificate not trusted ({problem})"
         elif isinstance(exc, httpx.TimeoutException) and exchange.status is not None:
