@@ -319,3 +319,25 @@ def test_personal_access_token_auth_works_with_plain_httpx() -> None:
     assert seen[0] == {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}, (
         "the refresh inherits the timeout"
     )
+
+
+def test_a_short_lived_access_token_is_used_until_half_its_life(kind: str) -> None:
+    """A 20 s token is within the 30 s margin on arrival: refreshed at 10 s, not on every call."""
+    now = [1_000_000.0]
+    first, second = access_token(now[0] + 20), access_token(now[0] + 40)
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(first)),
+        ("GET", CONN_URL, ok()),
+        ("GET", CONN_URL, ok()),
+        ("POST", REFRESH_URL, refreshed(second)),
+        ("GET", CONN_URL, ok()),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 9
+    client.get(1)
+    now[0] += 2  # past half of the first token's life
+    client.get(1)
+    assert script.done()
+    assert script.requests[4].headers["Authorization"] == f"Bearer {second}"

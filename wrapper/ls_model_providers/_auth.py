@@ -3,7 +3,8 @@
 * ``TokenAuth`` - a legacy API token: ``Authorization: Token <key>``.
 * ``PersonalAccessTokenAuth`` - a personal access token (a refresh JWT): exchanged at
   ``POST {base_url}api/token/refresh/`` for an access JWT sent as ``Authorization: Bearer``;
-  refreshed ``REFRESH_MARGIN`` seconds before the access token's ``exp`` and once more when
+  refreshed ``REFRESH_MARGIN`` seconds before the access token's ``exp`` (half its life for
+  a token that lives less than twice that) and once more when
   the server answers 401.
 * ``auth_from_api_key`` picks one of them from the key's shape, like Label Studio does.
 
@@ -114,7 +115,8 @@ class PersonalAccessTokenAuth(httpx.Auth):
         self._clock = clock
         self._access: str | None = None
         self._previous: str | None = None
-        self._expires_at: float | None = None
+        #: When the current access token is due for a refresh (None: until a 401).
+        self._refresh_at: float | None = None
         #: Bumped by every successful refresh: a waiter that sees it moved skips its own.
         self._generation = 0
         #: Number of refreshes done (observable for tests and logs).
@@ -133,10 +135,8 @@ class PersonalAccessTokenAuth(httpx.Auth):
     # -- decisions, shared by the engine and auth_flow ------------------------------------
     def bearer(self) -> tuple[str | None, int]:
         """``("Bearer <access>", generation)``, or ``(None, generation)`` when a refresh is due."""
-        access, expires_at, generation = self._access, self._expires_at, self._generation
-        if access is None or (
-            expires_at is not None and self._clock() >= expires_at - C.REFRESH_MARGIN
-        ):
+        access, refresh_at, generation = self._access, self._refresh_at, self._generation
+        if access is None or (refresh_at is not None and self._clock() >= refresh_at):
             return None, generation
         return f"Bearer {access}", generation
 
@@ -181,11 +181,17 @@ class PersonalAccessTokenAuth(httpx.Auth):
             self.scrub.discard(self._previous)
         self._previous = self._access
         self.scrub.add(access)
-        self._access, self._expires_at = access, _jwt_exp(access)
+        expires_at = _jwt_exp(access)
+        if expires_at is not None:
+            # A token living less than twice the margin would be "due" the moment it
+            # arrives; it is then refreshed half way through its life instead.
+            life = max(expires_at - self._clock(), 0.0)
+            expires_at -= min(C.REFRESH_MARGIN, life / 2)
+        self._access, self._refresh_at = access, expires_at
         self._generation += 1
         self.refresh_count += 1
         log.debug(
-            "refreshed access token at %s (expires at %s)", self.refresh_url, self._expires_at
+            "refreshed access token at %s (next refresh at %s)", self.refresh_url, self._refresh_at
         )
 
     # -- locks: one refresh at a time, per thread world and per event loop -----------------
