@@ -225,6 +225,19 @@ def test_get_against_a_closed_port_exits_5(capsys: pytest.CaptureFixture[str]) -
     assert "ConnectError" in err
 
 
+def test_get_deadline_bounds_a_dripping_server(capsys: pytest.CaptureFixture[str]) -> None:
+    from . import hostile
+
+    with hostile.serve(hostile.drip_body) as server, hostile.elapsed() as took:
+        code, out, err = run(
+            capsys, "get", "1", "--base-url", server.base_url, "--api-key", CANARY,
+            "--timeout", "5", "--deadline", "1",
+        )  # fmt: skip
+    assert (code, out) == (5, "")
+    assert "deadline of 1 s exceeded" in err
+    assert took[0] < 4.0, "a 1 s deadline, not the server's 20 s of dripping"
+
+
 def test_get_strips_control_sequences_from_server_text(capsys: pytest.CaptureFixture[str]) -> None:
     from .servers import Override, ls_error
 

@@ -1,6 +1,7 @@
 """The ``ls-model-providers`` command.
 
-    ls-model-providers get ID [--base-url URL] [--api-key KEY] [--timeout S] [--cacert FILE | --insecure]
+    ls-model-providers get ID [--base-url URL] [--api-key KEY] [--timeout S] [--deadline S]
+                           [--cacert FILE | --insecure]
     ls-model-providers mock [--host H] [--port N] [--certfile PEM [--keyfile PEM]] [--api-key KEY]
                             [--data FILE] [--faults SPEC] [--model-params string|object] [--defect NAME]
     ls-model-providers conformance [--base-url URL] [--api-key KEY] [--id N] [--max-examples K]
@@ -42,6 +43,7 @@ from ls_model_providers._errors import (
     LabelStudioError,
     PermissionDeniedError,
 )
+from ls_model_providers._retry import RetryPolicy
 from ls_model_providers._secrets import redact
 
 from . import _shared as S
@@ -84,6 +86,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     get.add_argument("id", type=_connection_id, help="connection id")
     _add_target(get, f"deployment URL (default: ${C.ENV_URL})")
     get.add_argument("--timeout", type=S.seconds, help="seconds per attempt (default 5 connect / 30 read)")  # fmt: skip
+    get.add_argument("--deadline", type=S.seconds, default=C.DEFAULT_DEADLINE,
+                     help="seconds the whole call may take, retries and a slow body included (default 120)")  # fmt: skip
     S.add_tls_options(get)
 
     mock = commands.add_parser("mock", help="serve the mock Enterprise endpoint on loopback")
@@ -130,7 +134,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 def _get(args: argparse.Namespace) -> int:
     try:
         verify = S.trust(args.cacert, insecure=args.insecure)
-        options: dict[str, Any] = {} if args.timeout is None else {"timeout": args.timeout}
+        options: dict[str, Any] = {"retry": RetryPolicy(deadline=args.deadline)}
+        if args.timeout is not None:
+            options["timeout"] = args.timeout
         client = Client.from_env(base_url=args.base_url, api_key=args.api_key, verify=verify, **options)  # fmt: skip
     except (ValueError, TypeError, S.ConfigurationError) as exc:
         _error(str(exc))
