@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-from collections.abc import Iterator, Sequence
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from ls_model_providers.cli import main
 from ls_model_providers.mock import ServedMock, create_app, default_data, serve_in_thread
-from ls_model_providers.snapshot._cli import HANDLERS, add_mock_option, add_snapshot_parsers
 
 CANARY = "canarycanarycanarycanarycanarycanary0001"
 LEAKED = "sk-mock-LEAKED-provider-key-0123456789"
-
-
-def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ls-model-providers")
-    add_snapshot_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return HANDLERS[args.command](args)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -87,12 +85,13 @@ def test_a_malformed_snapshot_is_exit_2_naming_the_spot(
     code, out, err = run(capsys, "snapshot-diff", str(bad), str(bad))
     assert (code, out) == (2, "")
     assert err == f'error: {bad}: #: lacks the required key "server"\n'
-    parser = argparse.ArgumentParser(prog="mock")
-    add_mock_option(parser)
-    with pytest.raises(SystemExit) as usage:
-        parser.parse_args(["--snapshot", str(bad)])
-    assert usage.value.code == 2
-    assert f'{bad}: #: lacks the required key "server"' in capsys.readouterr().err
+    for argv in (["mock", "--snapshot", str(bad)], ["conformance", "--baseline", str(bad)]):
+        with pytest.raises(SystemExit) as usage:
+            main(argv)
+        assert usage.value.code == 2
+        err = capsys.readouterr().err
+        assert f"usage: ls-model-providers {argv[0]}" in err  # the command's own usage
+        assert f'{bad}: #: lacks the required key "server"' in err
 
 
 @pytest.mark.parametrize(
@@ -201,3 +200,98 @@ def test_usage_and_deployment_exit_codes(
     assert not Path(out).exists()  # nothing written when a recording fails
     with pytest.raises(SystemExit):
         main(["snapshot", "--all", "-o", str(tmp_path)])  # a folder
+    assert "is a folder, not a file" in capsys.readouterr().err
+
+
+def test_conformance_with_a_baseline_shows_what_changed_since(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    before = tmp_path / "before.json"
+    with serve_in_thread(create_app()) as served:
+        assert (
+            run(
+                capsys,
+                "snapshot",
+                "--base-url",
+                served.base_url,
+                "--api-key",
+                served.token,
+                "--ids",
+                "1,4",
+                "-o",
+                str(before),
+            )[0]
+            == 0
+        )
+    with serve_in_thread(create_app(model_params="string")) as upgraded:
+        target = [
+            "--base-url",
+            upgraded.base_url,
+            "--api-key",
+            upgraded.token,
+            "--max-examples",
+            "2",
+        ]
+        code, out, err = run(capsys, "conformance", *target, "--baseline", str(before))
+    assert code == 1, err  # conformant, but model_params changed type since the baseline
+    tail = out[out.index(f"compared with the baseline {before}:") :].splitlines()
+    assert tail[1:3] == [
+        "  BREAKING    body.model_params: type object -> string",
+        "  connection 1: body.model_params: type object -> string (BREAKING)",
+    ]
+    assert tail[-1] == f"  BREAKING: the deployment sends what {before} never did"
+    code, out, _ = run(
+        capsys, "conformance", "--max-examples", "2", "--baseline", str(before)
+    )  # embedded
+    assert (
+        code == 0
+        and "  0 difference(s), 0 breaking (2 connection(s) in both snapshots compared)" in out
+    )
+
+
+def test_mock_serves_a_snapshot(tmp_path: Path) -> None:
+    data = default_data()
+    data.connections[0]["provider"] = "OpenRouter"
+    path = tmp_path / "prod.json"
+    with serve_in_thread(create_app(data=data)) as served:
+        assert (
+            main(
+                [
+                    "snapshot",
+                    "--base-url",
+                    served.base_url,
+                    "--api-key",
+                    served.token,
+                    "--ids",
+                    "1",
+                    "-o",
+                    str(path),
+                ]
+            )
+            == 0
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ls_model_providers", "mock", "--port", "0", "--snapshot", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(4)]
+        assert (
+            banner[1]
+            == f"  replaying {path}: 1 connection(s), server 2.30.0+ls-model-providers-mock\n"
+        )
+        base_url = banner[2].strip().removeprefix("export LABEL_STUDIO_URL=")
+        token = banner[3].strip().removeprefix("export LABEL_STUDIO_API_KEY=")
+        headers = {"Authorization": f"Token {token}"}
+        for _ in range(200):  # the banner is printed before uvicorn serves
+            try:
+                answer = httpx.get(f"{base_url}/api/model-provider-connections/1/", headers=headers)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert answer.json()["provider"] == "OpenRouter"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=15)
+    assert process.returncode == 0

@@ -4,10 +4,14 @@
                            [--cacert FILE | --insecure]
     ls-model-providers mock [--host H] [--port N] [--certfile PEM [--keyfile PEM]] [--api-key KEY]
                             [--data FILE] [--faults SPEC] [--model-params string|object] [--defect NAME]
+                            [--snapshot FILE]
     ls-model-providers conformance [--base-url URL] [--api-key KEY] [--id N] [--max-examples K]
                             [--max-requests N] [--rate R] [--timeout S] [--deadline S] [--seed S]
                             [--junit-xml PATH] [--json-report PATH] [--cacert FILE | --insecure]
+                            [--baseline FILE]
     ls-model-providers spec-diff (--base-url URL | --against FILE_OR_URL) [--cacert FILE | --insecure]
+    ls-model-providers snapshot [--base-url URL] [--api-key KEY] (--ids 1,2,... | --all) -o FILE ...
+    ls-model-providers snapshot-diff OLD NEW
     ls-model-providers --version
 
 Every command exits with the same codes (``_shared.py``): 0 ok, 1 the deployment answered
@@ -45,6 +49,7 @@ from ls_model_providers._errors import (
 )
 from ls_model_providers._retry import RetryPolicy
 from ls_model_providers._secrets import redact
+from ls_model_providers.snapshot import _cli as snapshots
 
 from . import _shared as S
 
@@ -102,6 +107,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                       help="how model_params is sent: object (newer servers) or string (the docs)")  # fmt: skip
     mock.add_argument("--defect", action="append", default=[], help="switch on a contract violation (testing)")  # fmt: skip
     mock.add_argument("--no-legacy-tokens", action="store_true", help="refuse Token auth like a new organisation")  # fmt: skip
+    snapshots.add_mock_option(mock)
 
     conf = commands.add_parser(
         "conformance", help="check a deployment (or the embedded mock) against the contract"
@@ -117,6 +123,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     conf.add_argument("--junit-xml", type=S.report_path, help="write a JUnit XML report here (folders are created)")  # fmt: skip
     conf.add_argument("--json-report", type=S.report_path, help="write a JSON report here (folders are created)")  # fmt: skip
     S.add_tls_options(conf)
+    snapshots.add_baseline_option(conf)
 
     sdiff = commands.add_parser(
         "spec-diff", help="can a deployment's OpenAPI schema send what the fragment rejects?"
@@ -125,7 +132,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     source.add_argument("--base-url", help="deployment URL; its schema is read from /docs/api/schema/json/")  # fmt: skip
     source.add_argument("--against", help="an OpenAPI document (JSON or YAML): a file or http(s) URL")  # fmt: skip
     S.add_tls_options(sdiff)
-    return parser, {"get": get, "mock": mock, "conformance": conf, "spec-diff": sdiff}
+    return parser, {
+        "get": get, "mock": mock, "conformance": conf, "spec-diff": sdiff,
+        **snapshots.add_snapshot_parsers(commands),
+    }  # fmt: skip
 
 
 # -- get ---------------------------------------------------------------------------------------
@@ -209,6 +219,8 @@ def _conformance(args: argparse.Namespace) -> int:
         write_junit(report, args.junit_xml)
     if args.json_report:
         write_json(report, args.json_report)
+    if args.baseline is not None and report.exit_code in (S.EXIT_OK, S.EXIT_FAILED):
+        return snapshots.baseline(args, report.exit_code)  # the deployment answered: compare it
     return report.exit_code
 
 
@@ -311,6 +323,7 @@ def _mock(args: argparse.Namespace) -> int:
         app = create_app(
             data=data, faults=FaultPlan.parse(args.faults), defects=args.defect,
             model_params=args.model_params, legacy_tokens=not args.no_legacy_tokens,
+            snapshot=args.snapshot,
         )  # fmt: skip
         _check_certificate(args.certfile, args.keyfile)
         sock = _listen(args.host, args.port)
@@ -320,8 +333,19 @@ def _mock(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     scheme = "https" if args.certfile else "http"
     base_url = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
-    sample = app.state.mock.data.connections[0]["id"] if app.state.mock.data.connections else 1
+    replay = app.state.mock.replay
+    ids = (
+        sorted(replay.connections) if replay else [c["id"] for c in app.state.mock.data.connections]
+    )
+    sample = ids[0] if ids else 1
     print(f"Label Studio Enterprise mock on {base_url}  (Ctrl-C to stop)")
+    if replay:
+        print(
+            S.terminal(
+                f"  replaying {args.snapshot.source}: {len(ids)} connection(s), "
+                f"server {replay.version or 'unknown'}"
+            )
+        )
     print(f"  export LABEL_STUDIO_URL={base_url}")
     print(f"  export LABEL_STUDIO_API_KEY={data.users[0].token}")
     tls = "--cacert CA.pem " if args.certfile else ""
@@ -355,7 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # shown with the command's own usage, not the top-level one
         commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
-    handlers = {"get": _get, "mock": _mock, "conformance": _conformance, "spec-diff": _spec_diff}
+    handlers = {"get": _get, "mock": _mock, "conformance": _conformance, "spec-diff": _spec_diff,
+                **snapshots.HANDLERS}  # fmt: skip
     return handlers[args.command](args)
 
 
