@@ -239,13 +239,16 @@ def test_conformance_with_a_baseline_shows_what_changed_since(
         "  BREAKING    body.model_params: type object -> string",
         "  connection 1: body.model_params: type object -> string (BREAKING)",
     ]
-    assert tail[-1] == f"  BREAKING: the deployment sends what {before} never did"
+    assert tail[-2:] == [
+        f"  BREAKING: the deployment sends what {before} never did",
+        f"verdict with the baseline: BREAKING changes since {before} (exit 1)",
+    ]
     code, out, _ = run(
         capsys, "conformance", "--max-examples", "2", "--baseline", str(before)
     )  # embedded
-    assert (
-        code == 0
-        and "  0 difference(s), 0 breaking (2 connection(s) in both snapshots compared)" in out
+    assert code == 0 and out.endswith(
+        "  0 difference(s), 0 breaking (2 connection(s) in both snapshots compared)\n"
+        f"verdict with the baseline: nothing breaking since {before} (exit 0)\n"
     )
 
 

@@ -228,7 +228,14 @@ def baseline(args: argparse.Namespace, suite_exit_code: int) -> int:
         return suite_exit_code or exc.exit_code
     for line in result.lines(args.baseline.source, "the deployment"):
         print(S.terminal(f"  {line}"))
-    return suite_exit_code or result.exit_code
+    code = suite_exit_code or result.exit_code
+    if suite_exit_code:
+        verdict = "the suite's verdict stands"
+    else:
+        since = "BREAKING changes" if result.breaking else "nothing breaking"
+        verdict = f"{since} since {args.baseline.source}"
+    print(S.terminal(f"verdict with the baseline: {verdict} (exit {code})"))
+    return code
 
 
 #: The handlers of the commands ``add_snapshot_parsers`` adds, by name.
