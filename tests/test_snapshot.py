@@ -528,3 +528,23 @@ def test_odd_probe_answers_are_recorded_as_they_came() -> None:
         "headers": {"content-type": "application/json", "www-authenticate": "x\x07y"}, "body": [1, {"x": None}],
     }  # fmt: skip
     assert recording.snapshot.answers["list"]["status"] == 599
+
+
+def test_a_schema_over_the_guards_body_limit_is_recorded_without_its_hash() -> None:
+    # Label Studio's full served schema is about 1.2 MB; the guard reads at most 1 MiB.
+    app = create_app()
+    inner = SyncASGITransport(app)
+
+    def big_schema(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/docs/api/schema/json/":
+            return httpx.Response(200, json={"paths": {}, "padding": "x" * 1_300_000})
+        return inner.handle_request(request)
+
+    token = app.state.mock.data.users[0].token
+    recording = record("http://mock", token, ids=[1], transport=httpx.MockTransport(big_schema))
+    assert recording.snapshot.schema_sha256 is None
+    assert recording.snapshot.answers["schema"]["status"] == 200
+    assert recording.warnings == (
+        "schema: HTTP 200: response body over the 1048576-byte limit (1300025+ bytes); "
+        "only its status is recorded",
+    )

@@ -406,7 +406,7 @@ class _Recorder:
             try:
                 response = self.send(method, path, authorization)
             except BadAnswer as exc:  # over the body limit: what it was is still worth keeping
-                self.warnings.append(f"{name}: {exc}; its body is not recorded")
+                self.warnings.append(f"{name}: {exc}; only its status is recorded")
                 answers[name] = {
                     "request": request,
                     "status": exc.exchange.status or 0,
