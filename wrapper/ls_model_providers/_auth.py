@@ -3,8 +3,8 @@
 * ``TokenAuth`` - a legacy API token: ``Authorization: Token <key>``.
 * ``PersonalAccessTokenAuth`` - a personal access token (a refresh JWT): exchanged at
   ``POST {base_url}api/token/refresh/`` for an access JWT sent as ``Authorization: Bearer``;
-  refreshed ``REFRESH_MARGIN`` seconds before the access token's ``exp`` (half its life for
-  a token that lives less than twice that) and once more when
+  refreshed ``REFRESH_MARGIN`` seconds before the access token's ``exp`` (half way through
+  the life of a token that lives less than that) and once more when
   the server answers 401.
 * ``auth_from_api_key`` picks one of them from the key's shape, like Label Studio does.
 
@@ -181,13 +181,15 @@ class PersonalAccessTokenAuth(httpx.Auth):
             self.scrub.discard(self._previous)
         self._previous = self._access
         self.scrub.add(access)
-        expires_at = _jwt_exp(access)
+        refresh_at = expires_at = _jwt_exp(access)
         if expires_at is not None:
-            # A token living less than twice the margin would be "due" the moment it
-            # arrives; it is then refreshed half way through its life instead.
-            life = max(expires_at - self._clock(), 0.0)
-            expires_at -= min(C.REFRESH_MARGIN, life / 2)
-        self._access, self._refresh_at = access, expires_at
+            now = self._clock()
+            # The margin also absorbs clock skew; but a token living less than the margin
+            # would be "due" the moment it arrives: it is then refreshed half way through.
+            refresh_at = expires_at - C.REFRESH_MARGIN
+            if refresh_at <= now:
+                refresh_at = now + max(expires_at - now, 0.0) / 2
+        self._access, self._refresh_at = access, refresh_at
         self._generation += 1
         self.refresh_count += 1
         log.debug(
