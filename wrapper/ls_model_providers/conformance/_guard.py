@@ -37,6 +37,9 @@ from ls_model_providers._errors import certificate_problem
 from ls_model_providers._transport import deadline_scope, install
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: A request extension raising the body limit for that one request (the served schema, which
+#: is over a megabyte on a real deployment, where a connection is about a kilobyte).
+BODY_LIMIT = "ls_model_providers.max_body_size"
 #: Header bytes h11 refuses to send: a request carrying one would be counted, never sent.
 _UNSENDABLE = frozenset(range(0x20)) - {0x09} | {0x7F}
 
@@ -154,7 +157,8 @@ class Guard(httpx.BaseTransport):
             with deadline_scope(limit):
                 response = self._network.send(request, stream=True)
                 try:
-                    content = self._read(response, ends, exchange)
+                    limit_bytes = request.extensions.get(BODY_LIMIT, self._max_body)
+                    content = self._read(response, ends, exchange, limit_bytes)
                 finally:
                     response.close()
         except httpx.TransportError as exc:
@@ -183,7 +187,7 @@ class Guard(httpx.BaseTransport):
             self.exchanges.append(exchange)
         return exchange, start
 
-    def _read(self, response: httpx.Response, ends: float, exchange: Exchange) -> bytes:
+    def _read(self, response: httpx.Response, ends: float, exchange: Exchange, limit: int) -> bytes:
         with self._lock:
             self.answered += 1
         exchange.status = response.status_code
@@ -191,10 +195,10 @@ class Guard(httpx.BaseTransport):
             return b""  # h11 reads no body after a HEAD, whatever the headers announce
         try:
             if response.is_stream_consumed:  # an in-process transport read (and decoded) it
-                if len(response.content) > self._max_body:
-                    raise BodyTooLarge(self._max_body, len(response.content))
+                if len(response.content) > limit:
+                    raise BodyTooLarge(limit, len(response.content))
                 return response.content
-            reader = BodyReader(self._max_body, response.headers)
+            reader = BodyReader(limit, response.headers)
             for chunk in response.iter_raw():
                 reader.feed(chunk)
                 if self._clock() > ends:

@@ -54,12 +54,19 @@ from ls_model_providers.cli._shared import (
     tls_hint,
 )
 from ls_model_providers.conformance._context import detail, is_html_404, json_of
-from ls_model_providers.conformance._guard import BadAnswer, NoAnswer, Stop, open_client
+from ls_model_providers.conformance._guard import (
+    BODY_LIMIT,
+    BadAnswer,
+    NoAnswer,
+    Stop,
+    open_client,
+)
 from ls_model_providers.conformance._model import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_REQUESTS,
     DEFAULT_TIMEOUT,
 )
+from ls_model_providers.conformance._specdiff import MAX_SCHEMA_BYTES
 
 from ._diff import Diff, diff
 from ._format import (
@@ -239,11 +246,19 @@ class _Recorder:
         self.secrets: list[str] = []
 
     def send(
-        self, method: str, path: str, authorization: str | bool | None = True
+        self,
+        method: str,
+        path: str,
+        authorization: str | bool | None = True,
+        *,
+        max_body_size: int | None = None,
     ) -> httpx.Response:
         """``authorization``: True for the credentials, None for no header, or a header value."""
         headers = {} if isinstance(authorization, bool | None) else {"Authorization": authorization}
-        request = self.http.build_request(method, self.base + path, headers=headers)
+        extensions = {} if max_body_size is None else {BODY_LIMIT: max_body_size}
+        request = self.http.build_request(
+            method, self.base + path, headers=headers, extensions=extensions
+        )
         response = (
             self.http.send(request) if authorization is True else self.http.send(request, auth=None)
         )
@@ -404,7 +419,9 @@ class _Recorder:
         for name, method, path, authorization, how in requests:
             request = f"{method} {path} {how}"
             try:
-                response = self.send(method, path, authorization)
+                # The full served schema is over a megabyte: read it with spec-diff's limit.
+                limit = MAX_SCHEMA_BYTES if name == "schema" else None
+                response = self.send(method, path, authorization, max_body_size=limit)
             except BadAnswer as exc:  # over the body limit: what it was is still worth keeping
                 self.warnings.append(f"{name}: {exc}; only its status is recorded")
                 answers[name] = {
