@@ -7,7 +7,6 @@ Configuration is checked once, in ``_Base.__init__``.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import ssl
@@ -28,8 +27,6 @@ from ._models import Connection, DetailedResponse
 from ._retry import RetryPolicy
 
 __all__ = ["AsyncClient", "Client"]
-
-log = logging.getLogger(C.LOGGER_NAME)
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
