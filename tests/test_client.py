@@ -574,3 +574,56 @@ def test_an_untrusted_certificate_is_typed_and_not_retried(kind: str) -> None:
         client.get(1)
     assert info.value.reason == "unable to get local issuer certificate"
     assert client.sleeps == []
+
+
+@pytest.mark.parametrize("location", ["javascript:alert(1)", "http://[::1", "http://h:99999999/"])
+def test_an_unusable_redirect_location_is_a_typed_error(kind: str, location: str) -> None:
+    moved = httpx.Response(302, headers={"Location": location})
+    client = Harness(kind, lambda request: moved, max_retries=1)
+    with pytest.raises(APIConnectionError):  # httpx's InvalidURL or RemoteProtocolError, typed
+        client.get(1)
+
+
+def test_a_failure_mid_body_keeps_the_status(kind: str) -> None:
+    def cut(request: httpx.Request) -> httpx.Response:
+        class Cut(httpx.SyncByteStream, httpx.AsyncByteStream):
+            def __iter__(self) -> Any:
+                yield b'{"id": 1'
+                raise httpx.RemoteProtocolError("peer closed connection")
+
+            async def __aiter__(self) -> Any:
+                yield b'{"id": 1'
+                raise httpx.RemoteProtocolError("peer closed connection")
+
+        return httpx.Response(200, stream=Cut())
+
+    with pytest.raises(APIConnectionError) as info:
+        Harness(kind, cut, max_retries=0).get(1)
+    assert info.value.status_code == 200, "an answer had begun"
+    with pytest.raises(APIConnectionError) as info:
+        Harness(kind, Script(("GET", url(1), httpx.ConnectError("refused"))), max_retries=0).get(1)
+    assert info.value.status_code is None, "no answer at all"
+
+
+def test_the_debug_line_times_the_attempt_not_the_wait(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="ls_model_providers")
+    now = [0.0]
+
+    def sleep_hook(seconds: float) -> None:
+        now[0] += seconds
+
+    async def async_sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    script = Script(
+        ("GET", url(1), httpx.Response(503, headers={"Retry-After": "5"})), ("GET", url(1), ok())
+    )
+    Harness(
+        kind, script, clock=lambda: now[0], sleep=sleep_hook if kind == "sync" else async_sleep
+    ).get(1)
+    lines = [r.getMessage() for r in caplog.records if "->" in r.getMessage()]
+    assert lines[-1].endswith("-> 200 (0.0 ms)"), lines

@@ -229,3 +229,10 @@ def test_a_client_stays_usable_after_a_refresh_timed_out() -> None:
         with pytest.raises(LabelStudioError):
             client.get_connection(1)
         assert client.get_connection(1).id == 1, "the refresh lock was released"
+
+
+def test_a_redirect_to_an_impossible_port_is_a_typed_error(kind: str) -> None:
+    moved = hostile.answer("302 Found", b"", location="http://127.0.0.1:999999/")
+    with hostile.serve(moved) as server, pytest.raises(LabelStudioError) as info:
+        call(kind, server.base_url, retry=RetryPolicy(max_retries=0))
+    assert "999999" in str(info.value) or info.value.__cause__ is not None

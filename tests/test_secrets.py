@@ -146,7 +146,8 @@ def test_keys_that_cannot_be_sent_are_refused_without_echo(bad: str) -> None:
         ("https://h.example/?tenant=a", "query"),
         ("https://h.example/ls?", "query"),
         ("https://h.example/#frag", "fragment"),
-        ("h.example", "http(s) URL"),
+        ("h.example", "without a scheme"),
+        ("admin:hunter2canary@h.example:8080", "without a scheme"),
         ("ftp://h.example", "http(s) URL"),
         ("http://", "http(s) URL"),
     ],
@@ -227,11 +228,14 @@ def test_redact_is_bounded_in_depth() -> None:
 
 
 def test_scrubber() -> None:
-    scrub = Scrubber("abcd", "abcdef")
-    assert scrub("x abcdef y abcd") == "x <redacted> y <redacted>"
-    scrub.discard("abcdef")
-    assert scrub("abcdef") == "<redacted>ef"
+    scrub = Scrubber("abcdefgh", "abcdefghij")
+    assert scrub("x abcdefghij y abcdefgh") == "x <redacted> y <redacted>"
+    scrub.discard("abcdefghij")
+    assert scrub("abcdefghij") == "<redacted>ij"
     assert "abcd" not in repr(scrub)
+    assert Scrubber("e", "short")("Unauthorized: Token e") == "Unauthorized: Token e", (
+        "a string that short is no credential: hiding it would garble every message"
+    )
 
 
 def test_public_names_are_exported_and_complete() -> None:
@@ -254,3 +258,52 @@ def test_a_reason_phrase_echoing_the_token_is_scrubbed(kind: str) -> None:
         Harness(kind, Script(("GET", url(1, H), echo)), base_url=H, api_key=CANARY).get(1)
     _scrub_check(str(info.value), repr(info.value))
     assert "No <redacted>" in str(info.value)
+
+
+def test_a_redirect_carrying_the_token_keeps_it_out_of_errors_and_logs(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        token = request.headers["Authorization"].split()[1]
+        if request.url.path.startswith("/r/"):
+            return httpx.Response(503)
+        return httpx.Response(302, headers={"Location": f"/r/{token}/"})
+
+    with pytest.raises(LabelStudioError) as info:
+        Harness(kind, echo, base_url=H, api_key=CANARY).get(1)
+    _scrub_check(str(info.value), repr(info.value), str(info.value.url), caplog.text)
+    assert "/r/<redacted>/" in str(info.value)
+
+
+def test_a_content_encoding_echoing_the_token_is_scrubbed(kind: str) -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        token = request.headers["Authorization"].split()[1]
+        return httpx.Response(
+            200, headers={"Content-Encoding": token}, stream=httpx.ByteStream(b"{}")
+        )
+
+    with pytest.raises(LabelStudioError, match="unsupported Content-Encoding") as info:
+        Harness(kind, echo, base_url=H, api_key=CANARY, max_retries=0).get(1)
+    _scrub_check(str(info.value), repr(info.value))
+
+
+def test_a_body_echoing_the_token_is_scrubbed_from_the_repr(kind: str) -> None:
+    conn = Harness(
+        kind,
+        Script(("GET", url(1, H), ok(deployment_name=f"d-{CANARY}", note=CANARY))),
+        base_url=H,
+        api_key=CANARY,
+    ).get(1)
+    _scrub_check(repr(conn), str(conn))
+    assert conn.deployment_name == f"d-{CANARY}", "the value itself is kept as sent"
+
+
+def test_httpx_log_records_are_scrubbed(kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    echo = httpx.Response(401, extensions={"reason_phrase": f"bad {CANARY}".encode()})
+    with pytest.raises(LabelStudioError):
+        Harness(kind, Script(("GET", url(1, H), echo)), base_url=H, api_key=CANARY).get(1)
+    assert any(r.name == "httpx" for r in caplog.records), "httpx logged the response"
+    _scrub_check(caplog.text, *(r.getMessage() for r in caplog.records))

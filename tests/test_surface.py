@@ -193,7 +193,35 @@ def test_from_env_reads_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_configuration_errors() -> None:
     with pytest.raises(ValueError, match="http"):
         Client(base_url="ftp://x", api_key="k")
-    with pytest.raises(ValueError, match="api_key is required"):
-        Client(base_url=BASE)
     with pytest.raises(TypeError, match="api_key must be a str"):
         Client(base_url=BASE, api_key=123)  # type: ignore[arg-type]
+
+
+def test_the_wrong_httpx_flavour_is_refused_when_the_client_is_built() -> None:
+    with pytest.raises(TypeError, match=r"http_client must be an httpx\.Client"):
+        Client(base_url=BASE, api_key=TOKEN, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="transport must be an httpx"):
+        Client(base_url=BASE, api_key=TOKEN, transport=httpx.AsyncHTTPTransport())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"http_client must be an httpx\.AsyncClient"):
+        AsyncClient(base_url=BASE, api_key=TOKEN, http_client=httpx.Client())  # type: ignore[arg-type]
+    import time
+
+    with pytest.raises(TypeError, match="sleep must be an async function"):
+        AsyncClient(base_url=BASE, api_key=TOKEN, sleep=time.sleep)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("prefix", ["Token ", "Bearer ", "token "])
+def test_a_key_pasted_with_its_scheme_is_refused_with_a_hint(prefix: str) -> None:
+    with pytest.raises(ValueError, match="pass the key alone") as info:
+        Client(base_url=BASE, api_key=prefix + TOKEN)
+    assert TOKEN[:8] not in str(info.value)
+
+
+def test_a_base_url_without_a_scheme_says_so() -> None:
+    with pytest.raises(ValueError, match="got a URL without a scheme"):
+        Client(base_url="localhost:8080", api_key=TOKEN)
+
+
+def test_the_api_key_message_points_at_from_env() -> None:
+    with pytest.raises(ValueError, match=r"from_env\(\) reads it from LABEL_STUDIO_API_KEY"):
+        Client(base_url=BASE)

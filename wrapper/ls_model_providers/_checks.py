@@ -31,12 +31,17 @@ def check_api_key(key: object, name: str = "api_key") -> str:
     key = key.strip()
     if not key:
         raise ValueError(f"{name} is empty")
+    scheme, _, rest = key.partition(" ")
+    if rest and scheme.lower() in ("token", "bearer"):
+        raise ValueError(
+            f"{name} starts with '{scheme} ': pass the key alone, the client adds the scheme"
+        )
     for position, char in enumerate(key):
         if not 32 < ord(char) < 127:
             kind = "a non-ASCII" if ord(char) > 127 else "a white-space or control"
             raise ValueError(
-                f"{name} has {kind} character at position {position} (U+{ord(char):04X}): "
-                "a key is printable ASCII; check how it was copied or read"
+                f"{name} has {kind} character at position {position}: a key is printable "
+                "ASCII; check how it was copied or read"
             )
     return key
 
@@ -45,8 +50,11 @@ def check_base_url(base_url: object) -> str:
     """The base URL with a trailing slash; ``ValueError`` naming what is wrong, never a password."""
     if not isinstance(base_url, str | httpx.URL):
         raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
+    text = str(base_url).strip()
+    if "://" not in text:  # "localhost:8080" would parse as the scheme "localhost"
+        raise ValueError("base_url must be an http(s) URL with a host, got a URL without a scheme")
     try:
-        url = httpx.URL(str(base_url).strip())
+        url = httpx.URL(text)
     except httpx.InvalidURL:
         raise ValueError("base_url is not a valid URL") from None
     if url.scheme not in ("http", "https") or not url.host:

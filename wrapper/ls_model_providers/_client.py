@@ -25,6 +25,7 @@ from ._engine import Acquire, Call, Config, Fetched, Flow, Read, Run, Send, Slee
 from ._errors import LabelStudioError
 from ._models import Connection, DetailedResponse
 from ._retry import RetryPolicy
+from ._secrets import scrub_third_party_logs
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -75,28 +76,11 @@ class _Options(TypedDict, Generic[HttpT, TransportT, SleepT], total=False):
 
 
 class _Base(Generic[HttpT, TransportT, SleepT]):
-    """Everything the two clients share: configuration, checked once, and the call API.
+    """Everything the two clients share: configuration, checked once, and the call API."""
 
-    Args:
-        base_url: the deployment's URL, path prefix included (``https://host/ls/``). No
-            user:password, query or fragment (``ValueError``).
-        api_key: a legacy token (sent as ``Token``) or a personal access token (a JWT,
-            exchanged for ``Bearer`` access tokens). Surrounding white space is stripped; a
-            key with control characters is refused. Ignored when ``auth`` is given.
-        auth: any ``httpx.Auth`` instead of ``api_key``.
-        timeout: per attempt; default 5 s connect, 30 s read. Applies to your own
-            ``http_client`` too.
-        max_retries: retries after the first attempt (default 2). Not with ``retry``.
-        retry: a full ``RetryPolicy``: retries, backoff, the call's deadline (default 120 s).
-        max_body_size: the largest body read, raw and decompressed (default 1 MiB).
-        http_client: your own httpx client (you close it); its base_url is not used; its
-            headers are read when this client is built, its cookies on every call.
-        transport: an httpx transport for the client built here (tests, proxies).
-        verify: TLS verification of the client built here: ``True`` (the system's CAs, or
-            ``SSL_CERT_FILE``), a CA bundle path, an ``ssl.SSLContext``, or ``False``.
-        clock, sleep, jitter: test hooks: a monotonic clock in seconds, the sleep used
-            between attempts, and a random number in [0, 1) for backoff jitter.
-    """
+    #: What ``http_client`` and ``transport`` must be (the subclass's httpx flavour).
+    _http_type: type[Any]
+    _transport_type: type[Any]
 
     def __init__(
         self,
@@ -115,10 +99,48 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
         sleep: SleepT | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        """Check the configuration and build the client; nothing is sent yet.
+
+        Args (all keyword-only):
+            base_url: the deployment's URL, path prefix included (``https://host/ls/``). No
+                user:password, query or fragment (``ValueError``).
+            api_key: a legacy token (sent as ``Token``) or a personal access token (a JWT,
+                exchanged for ``Bearer`` access tokens). Surrounding white space is stripped;
+                a key with control characters is refused. Ignored when ``auth`` is given.
+                ``from_env()`` reads it from ``LABEL_STUDIO_API_KEY``.
+            auth: any ``httpx.Auth`` instead of ``api_key``.
+            timeout: per attempt; default 5 s connect, 30 s read. Applies to your own
+                ``http_client`` too. ``None``: no per-attempt timeout.
+            max_retries: retries after the first attempt (default 2). Not with ``retry``.
+            retry: a full ``RetryPolicy``: retries, backoff, the call's deadline (120 s).
+            max_body_size: the largest body read, raw and decompressed (default 1 MiB).
+            http_client: your own ``httpx.Client`` (``httpx.AsyncClient`` for
+                ``AsyncClient``); you close it. Its base_url is not used; its headers are
+                read when this client is built, its cookies on every call.
+            transport: an httpx transport (``httpx.BaseTransport``, or
+                ``httpx.AsyncBaseTransport`` for ``AsyncClient``) for the client built here.
+            verify: TLS verification of the client built here: ``True`` (certifi's CA
+                bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set), a CA bundle path, an
+                ``ssl.SSLContext``, or ``False``.
+            clock, sleep, jitter: test hooks: a monotonic clock in seconds, the sleep used
+                between attempts (an ``async`` function for ``AsyncClient``), and a random
+                number in [0, 1) for backoff jitter.
+        """
         self.base_url = check_base_url(base_url)
+        for value, kind, name in (
+            (http_client, self._http_type, "http_client"),
+            (transport, self._transport_type, "transport"),
+        ):
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(
+                    f"{name} must be an {kind.__module__}.{kind.__qualname__} for "
+                    f"{type(self).__name__}, not {type(value).__name__}"
+                )
         if auth is None:
             if api_key is None:
-                raise ValueError(f"api_key is required (or set {C.ENV_API_KEY})")
+                raise ValueError(
+                    f"api_key is required (Client.from_env() reads it from {C.ENV_API_KEY})"
+                )
             auth = auth_from_api_key(check_api_key(api_key), base_url=self.base_url)
         if retry is not None and max_retries is not None:
             raise TypeError(
@@ -143,18 +165,24 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
         self._http: HttpT = (
             http_client if http_client is not None else self._new_http(transport, verify)
         )
-        self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
+        self._sleep: SleepT = (
+            self._check_sleep(sleep) if sleep is not None else self._default_sleep()
+        )
         self._config = Config(
             base_url=self.base_url, auth=auth, timeout=_timeout(timeout), policy=self.retry,
             max_body_size=max_body_size, http=self._http,
             headers=_missing_headers(self._http), clock=clock, jitter=jitter,
         )  # fmt: skip
+        scrub_third_party_logs(self._config.scrub)
 
     def _new_http(self, transport: TransportT | None, verify: ssl.SSLContext | str | bool) -> HttpT:
         raise NotImplementedError
 
     def _default_sleep(self) -> SleepT:
         raise NotImplementedError
+
+    def _check_sleep(self, sleep: SleepT) -> SleepT:
+        return sleep
 
     @classmethod
     def from_env(
@@ -195,9 +223,11 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
         with Client(base_url="https://ls.example.com", api_key="...") as client:
             conn = client.get_connection(1)
 
-    Arguments: see ``_Base`` (all keyword-only); ``http_client`` is an ``httpx.Client``,
-    ``transport`` an ``httpx.BaseTransport``, ``sleep`` a blocking ``sleep(seconds)``.
+    Arguments: see ``__init__`` (all keyword-only).
     """
+
+    _http_type = httpx.Client
+    _transport_type = httpx.BaseTransport
 
     #: Set when the connections of this client's own transport obey the call deadline.
     _deadline_scope: Callable[[float | None], AbstractContextManager[None]] | None = None
@@ -241,7 +271,7 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
             while (step := run.next()) is not None:
                 try:
                     run.took(self._perform(step))
-                except httpx.HTTPError as exc:
+                except Exception as exc:  # noqa: BLE001 - the engine types it
                     run.failed(exc)
             return run.value
         finally:
@@ -313,8 +343,23 @@ class AsyncClient(
         async with AsyncClient(base_url="https://ls.example.com", api_key="...") as client:
             conn = await client.get_connection(1)
 
-    The whole call, refresh and waits included, is cancelled at the deadline (asyncio).
+    Arguments: see ``__init__``. The whole call, refresh and waits included, is cancelled at
+    the deadline (asyncio).
     """
+
+    _http_type = httpx.AsyncClient
+    _transport_type = httpx.AsyncBaseTransport
+
+    def _check_sleep(
+        self, sleep: Callable[[float], Awaitable[None]]
+    ) -> Callable[[float], Awaitable[None]]:
+        import inspect
+
+        if not inspect.iscoroutinefunction(sleep) and not inspect.iscoroutinefunction(
+            getattr(sleep, "__call__", None)  # noqa: B004 - an object with an async __call__
+        ):
+            raise TypeError("sleep must be an async function for AsyncClient (asyncio.sleep)")
+        return sleep
 
     def _new_http(
         self, transport: httpx.AsyncBaseTransport | None, verify: ssl.SSLContext | str | bool
@@ -350,7 +395,7 @@ class AsyncClient(
             while (step := run.next()) is not None:
                 try:
                     run.took(await self._perform(step))
-                except httpx.HTTPError as exc:
+                except Exception as exc:  # noqa: BLE001 - the engine types it
                     run.failed(exc)
             return run.value
         finally:

@@ -269,10 +269,14 @@ class Call:
         """Seconds left before the call's deadline (``None``: no deadline)."""
         return None if self.deadline is None else self.deadline - self.c.clock()
 
-    def deadline_error(self, url: str, method: str = "GET") -> APITimeoutError:
+    def deadline_error(
+        self, url: str, method: str = "GET", status_code: int | None = None
+    ) -> APITimeoutError:
+        """``status_code``: the answer had begun (its status arrived, not all of its body)."""
         return APITimeoutError(
-            f"call deadline of {self.c.policy.deadline:g} s exceeded", method=method, url=url
-        )
+            f"call deadline of {self.c.policy.deadline:g} s exceeded",
+            method=method, url=self.c.scrub(url), status_code=status_code,
+        )  # fmt: skip
 
     # -- the GET ---------------------------------------------------------------------------
     def get_connection(self, url: str) -> Flow[Fetched]:
@@ -293,7 +297,9 @@ class Call:
         try:
             if not 200 <= answer.status_code < 300:
                 raise make_status_error(answer, self._scrubber(authorization))
-            return answer, parse_connection(answer)
+            connection = parse_connection(answer)
+            connection._scrub = self.c.scrub
+            return answer, connection
         except (APIStatusError, ResponseValidationError) as error:
             raise self._failure(error) from None
 
@@ -368,22 +374,32 @@ class Call:
             if remaining is not None and remaining <= 0:
                 raise self.deadline_error(url, method)
             request = self.c.request(method, url, authorization, json, self._timeout(remaining))
+            sent_at, response = self.c.clock(), None
             try:
                 response, chunks = yield Send(request, auth)
                 if not (follow_redirects and response.has_redirect_location):
-                    return (yield from self._read(request, response, chunks))
-            except httpx.HTTPError as exc:
-                raise self._transport_failure(exc, request) from None
+                    return (yield from self._read(request, response, chunks, sent_at))
+            except (_Failure, LabelStudioError):
+                raise  # decided by _read
+            except Exception as exc:  # noqa: BLE001 - anything a transport raises gets a type
+                status = None if response is None else response.status_code
+                raise self._transport_failure(exc, request, status) from None
             target = self._redirect(request, response)
             url = str(target)
             if not self._trusted(target):  # another origin never gets the credentials
                 authorization = auth = None
-        raise APIConnectionError(f"more than {C.MAX_REDIRECTS} redirects", method=method, url=url)
+        raise APIConnectionError(
+            f"more than {C.MAX_REDIRECTS} redirects", method=method, url=self.c.scrub(url)
+        )
 
-    def _read(self, request: httpx.Request, response: httpx.Response, chunks: Any) -> Flow[Answer]:
+    def _read(
+        self, request: httpx.Request, response: httpx.Response, chunks: Any, sent_at: float
+    ) -> Flow[Answer]:
         limit = self.c.max_body_size
+        # A URL comes from the server after a redirect: it may carry what it was sent.
+        shown_url = self.c.scrub(str(request.url))
         common = {"status_code": response.status_code, "headers": response.headers,
-                  "method": request.method, "url": str(request.url)}  # fmt: skip
+                  "method": request.method, "url": shown_url}  # fmt: skip
         reader: BodyReader | None = None
         try:
             if chunks is None:  # an in-process transport handed over a body it had read
@@ -391,13 +407,13 @@ class Call:
                 if len(content) > limit:
                     raise BodyTooLarge(limit, len(content))
                 if self.deadline is not None and self.c.clock() > self.deadline:
-                    raise self.deadline_error(str(request.url), request.method)
+                    raise self.deadline_error(shown_url, request.method, response.status_code)
             else:
                 reader = BodyReader(limit, response.headers)
                 while chunk := (yield Read(chunks)):
                     reader.feed(chunk)
                     if self.deadline is not None and self.c.clock() > self.deadline:
-                        raise self.deadline_error(str(request.url), request.method)
+                        raise self.deadline_error(shown_url, request.method, response.status_code)
                 content = reader.finish()
         except BodyTooLarge as exc:
             error = ResponseTooLargeError(
@@ -405,19 +421,21 @@ class Call:
             )
             raise _Failure(error, False) from None
         except UndecodableBody as exc:
+            # The coding named is the server's text.
+            why = self._scrubber(request.headers.get("authorization"))(str(exc))
             invalid = ResponseValidationError(
-                f"HTTP {response.status_code} with a body that cannot be decoded: {exc}",
+                f"HTTP {response.status_code} with a body that cannot be decoded: {why}",
                 malformed=True, **common,
             )  # fmt: skip
             raise _Failure(invalid, self.c.policy.retry_on_malformed_body) from None
         if log.isEnabledFor(logging.DEBUG):
-            took = (self.c.clock() - self.started) * 1000
+            took = (self.c.clock() - sent_at) * 1000  # this attempt's, not the call's
             log.debug(
-                "%s %s -> %d (%.1f ms)", request.method, request.url, response.status_code, took
+                "%s %s -> %d (%.1f ms)", request.method, shown_url, response.status_code, took
             )
         return Answer(
             response.status_code, response.headers, content, request.method,
-            str(request.url), response.reason_phrase,
+            shown_url, response.reason_phrase,
         )  # fmt: skip
 
     # -- helpers ---------------------------------------------------------------------------
@@ -439,19 +457,18 @@ class Call:
         scheme, host, port = self.c.origin
         return url.host == host and url.port == port and url.scheme in (scheme, "https")
 
-    @staticmethod
-    def _redirect(request: httpx.Request, response: httpx.Response) -> httpx.URL:
+    def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.URL:
         """Where a redirect leads, refusing https -> http and anything but http(s)."""
+        url = self.c.scrub(str(request.url))
         if response.next_request is None:  # httpx builds it for every redirect it does not follow
-            raise APIConnectionError("redirect without a usable Location", url=str(request.url))
+            raise APIConnectionError("redirect without a usable Location", url=url)
         target = response.next_request.url
         if target.scheme not in ("http", "https") or (
             request.url.scheme == "https" and target.scheme != "https"
         ):
+            scheme = self.c.scrub(target.scheme[:20])
             raise APIConnectionError(
-                f"refused redirect from {request.url} to {target.scheme}:// (credentials would "
-                "travel unencrypted)",
-                url=str(request.url),
+                f"refused redirect to {scheme}:// (credentials would travel unencrypted)", url=url
             )
         return target
 
@@ -463,13 +480,19 @@ class Call:
         sent = Scrubber(authorization, authorization.partition(" ")[2])
         return lambda text: sent(base(text))
 
-    def _transport_failure(self, exc: httpx.HTTPError, request: httpx.Request) -> _Failure:
-        method, url = request.method, str(request.url)
+    def _transport_failure(
+        self, exc: Exception, request: httpx.Request, status: int | None
+    ) -> _Failure:
+        """``status``: the answer's, when it failed after its status arrived (mid-body)."""
+        method, url = request.method, self.c.scrub(str(request.url))
         problem = certificate_problem(exc)
+        scrub = self._scrubber(request.headers.get("authorization"))
         if self.deadline is not None and self.c.clock() >= self.deadline:
-            failure = _Failure(self.deadline_error(url, method), False)
+            failure = _Failure(self.deadline_error(url, method, status), False)
         elif isinstance(exc, httpx.TimeoutException):
-            timeout = APITimeoutError(f"timed out: {type(exc).__name__}", method=method, url=url)
+            timeout = APITimeoutError(
+                f"timed out: {type(exc).__name__}", method=method, url=url, status_code=status
+            )
             failure = _Failure(timeout, True)
         elif problem is not None:
             untrusted = CertificateError(
@@ -479,13 +502,16 @@ class Call:
             )  # fmt: skip
             failure = _Failure(untrusted, False)
         else:
+            # httpx's own failures say what happened; anything else a transport raised (an
+            # invalid redirect Location, an out-of-range port) is typed here too, not retried.
             text = f"{type(exc).__name__}: {exc}"
-            shown = self._scrubber(request.headers.get("authorization"))(text)
-            error = APIConnectionError(shown, method=method, url=url)
-            failure = _Failure(
-                error, isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
-            )
-            if shown != text:  # httpx quoted a credential (a header value it refused)
+            if not isinstance(exc, httpx.HTTPError):
+                text = f"the request failed: {text}"
+            shown = scrub(text)
+            error = APIConnectionError(shown, method=method, url=url, status_code=status)
+            retryable = isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
+            failure = _Failure(error, retryable)
+            if shown != text:  # the exception's text quoted a credential: keep it out
                 return failure
         failure.error.__cause__ = exc  # as `raise ... from exc` would
         return failure

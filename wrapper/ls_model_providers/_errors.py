@@ -71,7 +71,23 @@ class LabelStudioError(Exception):
 
 
 class APIConnectionError(LabelStudioError):
-    """The request got no response (connection refused or reset, DNS, TLS, redirect refused)."""
+    """The request got no usable response (connection refused or reset, DNS, TLS, a refused
+    redirect, a body cut off).
+
+    ``status_code`` is the status of an answer that began and then failed (a body cut off or
+    too slow); ``None`` when no answer arrived at all.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "GET",
+        url: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status_code = status_code
 
 
 class APITimeoutError(APIConnectionError):

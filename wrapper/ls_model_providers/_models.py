@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -41,7 +42,10 @@ class Connection(ModelProviderConnection):
         conn.provider, conn.budget_limit, conn.model_params_dict.get("properties")
     """
 
-    __slots__ = ()
+    #: The scrubber of the client that fetched it: a server echoing the key into a field
+    #: does not get it printed by ``repr``.
+    __slots__ = ("_scrub",)
+    _scrub: Callable[[str], str]
 
     @property
     def model_params_dict(self) -> dict[str, Any] | None:
@@ -58,8 +62,13 @@ class Connection(ModelProviderConnection):
         return parsed if isinstance(parsed, dict) else None
 
     def __repr__(self) -> str:
+        """The fields as the server sent them (``to_dict()``: JSON values, not the parsed
+        types), secret fields and values ``<redacted>``, nesting bounded, and the credentials
+        of the client that fetched it scrubbed out."""
         fields = ", ".join(f"{k}={v!r}" for k, v in redact(self.to_dict()).items())
-        return f"Connection({fields})"
+        text = f"Connection({fields})"
+        scrub: Callable[[str], str] | None = getattr(self, "_scrub", None)
+        return scrub(text) if scrub is not None else text
 
     __str__ = __repr__
 

@@ -44,10 +44,12 @@ def _seconds(instance: object, attribute: attrs.Attribute[Any], value: object) -
 
 
 def _deadline(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _seconds(instance, attribute, value)
-        if value == 0:
-            raise ValueError("RetryPolicy.deadline must be > 0 seconds, or None for no deadline")
+    if value is None:
+        return
+    if type(value) is bool or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ValueError(
+            f"RetryPolicy.deadline must be a finite number of seconds > 0, or None, got {value!r}"
+        )
 
 
 def _flag(instance: object, attribute: attrs.Attribute[bool], value: object) -> None:

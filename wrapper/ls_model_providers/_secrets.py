@@ -12,7 +12,9 @@ Two kinds of secret:
 
 from __future__ import annotations
 
+import logging
 import re
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -100,6 +102,11 @@ def mask(secret: str) -> str:
     return f"<{len(secret)} chars>" if secret else "<empty>"
 
 
+#: Shorter strings are not credentials (real keys are 40 characters or JWTs); hiding every
+#: occurrence of one would only garble the text it appears in.
+MIN_SECRET_LENGTH = 8
+
+
 class Scrubber:
     """Replaces known secrets in text meant for people (messages, reprs, logs, reports).
 
@@ -110,7 +117,7 @@ class Scrubber:
         scrub(f"server said: {detail}")
     """
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("__weakref__", "_secrets")
 
     def __init__(self, *secrets: str) -> None:
         self._secrets: dict[str, str] = {}
@@ -118,8 +125,8 @@ class Scrubber:
             self.add(secret)
 
     def add(self, secret: str, placeholder: str = REDACTED) -> None:
-        """Hide ``secret`` from now on (empty strings are ignored)."""
-        if secret and secret not in self._secrets:
+        """Hide ``secret`` from now on (strings under ``MIN_SECRET_LENGTH`` are ignored)."""
+        if len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
             self._secrets[secret] = placeholder
             # Longest first, so a secret containing another is replaced whole.
             self._secrets = dict(sorted(self._secrets.items(), key=lambda kv: -len(kv[0])))
@@ -136,3 +143,43 @@ class Scrubber:
 
     def __repr__(self) -> str:
         return f"Scrubber({len(self._secrets)} secrets)"
+
+
+class _LogScrubber(logging.Filter):
+    """Scrubs the secrets of every live client from httpx's and httpcore's log records.
+
+    Those libraries log what the server sent (a reason phrase, response headers) at INFO and
+    DEBUG: a server echoing the key would put it into the application's logs. Filters run
+    only for records a logger emits, so this costs nothing while those loggers are quiet.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scrubbers: weakref.WeakSet[Scrubber] = weakref.WeakSet()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.scrubbers:
+            message = shown = record.getMessage()
+            for scrub in list(self.scrubbers):
+                shown = scrub(shown)
+            if shown != message:
+                record.msg, record.args = shown, ()
+        return True
+
+
+_LOG_SCRUBBER = _LogScrubber()
+#: The loggers of the libraries under the client (filters are not inherited by children).
+_THIRD_PARTY_LOGGERS = (
+    "httpx", "httpcore.connection", "httpcore.connection_pool", "httpcore.http11",
+    "httpcore.http2", "httpcore.proxy", "httpcore.socks",
+)  # fmt: skip
+
+
+def scrub_third_party_logs(scrub: Scrubber) -> None:
+    """Keep ``scrub``'s secrets out of httpx's and httpcore's log records while it lives."""
+    if not _LOG_SCRUBBER.scrubbers:
+        for name in _THIRD_PARTY_LOGGERS:
+            logger = logging.getLogger(name)
+            if _LOG_SCRUBBER not in logger.filters:
+                logger.addFilter(_LOG_SCRUBBER)
+    _LOG_SCRUBBER.scrubbers.add(scrub)
