@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import importlib.util
+import inspect
 import itertools
 import json
 import re
 import socket
 import threading
+import time
+import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +27,8 @@ from ls_model_providers.cli import main
 from ls_model_providers.conformance import _specdiff as sd
 from ls_model_providers.conformance._specdiff import SchemaError, SpecDiffError, compare
 from ls_model_providers.mock import ServedMock, create_app, serve_in_thread
+
+from . import hostile
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 MPC = "#/components/schemas/ModelProviderConnection"
@@ -491,11 +498,14 @@ def test_cli_unreachable_is_exit_5(served: ServedMock, capsys: pytest.CaptureFix
 
 
 class _Bodies(http.server.BaseHTTPRequestHandler):
-    """Serves ``BODIES[path]``: (headers, chunks); each chunk is written and flushed apart."""
+    """Serves ``BODIES[path]``: (headers, chunks); each chunk is written and flushed apart.
+    The headers of each request are kept in ``SEEN``."""
 
     BODIES: ClassVar[dict[str, tuple[dict[str, str], list[bytes]]]] = {}
+    SEEN: ClassVar[list[dict[str, str]]] = []
 
     def do_GET(self) -> None:
+        self.SEEN.append({k.lower(): v for k, v in self.headers.items()})
         headers, chunks = self.BODIES[self.path]
         self.send_response(200)
         for name, value in headers.items():
@@ -552,3 +562,125 @@ def test_fetch_refuses_a_ca_bundle_that_is_not_one(tmp_path: Path) -> None:
     (tmp_path / "garbage.pem").write_text("not a certificate")
     with pytest.raises(SpecDiffError, match="cannot use CA bundle"):
         sd.fetch("https://127.0.0.1:1/", verify=str(tmp_path / "garbage.pem"))
+
+
+# -- a hostile server: bombs, drips, and documents bigger than any schema ---------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "layers"),
+    [("gzip", 1), ("deflate", 1), ("gzip, gzip", 2)],
+    ids=["gzip", "deflate", "stacked-gzip"],
+)
+def test_fetch_never_inflates_a_bomb_past_the_cap(encoding: str, layers: int) -> None:
+    # httpx's iter_bytes() inflates a whole chunk before anyone can look at it: 64 KB of
+    # gzip is 64 MB of zeros (a stacked 6,777-byte bomb took 8.4 GB). Decoded by the
+    # client's BodyReader, memory stays near the cap whatever the body inflates to.
+    bomb = b"\0" * (32 << 20)
+    for _ in range(layers):
+        bomb = zlib.compress(bomb, 9) if encoding == "deflate" else gzip.compress(bomb, 9)
+    behaviour = hostile.answer(
+        "200 OK", bomb, content_type="application/json", content_encoding=encoding
+    )
+    cap = 1 << 20
+    with hostile.serve(behaviour) as server:
+        tracemalloc.start()
+        try:
+            with pytest.raises(SpecDiffError, match=f"schema larger than {cap} bytes"):
+                sd.fetch(server.base_url + sd.SCHEMA_PATH, max_bytes=cap)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 6 * cap, f"{peak} bytes allocated for a {cap}-byte cap"
+
+
+def test_fetch_asks_for_and_decodes_only_what_the_client_can_bound(bodies: str) -> None:
+    document = json.dumps(load_spec()).encode()
+    _Bodies.BODIES["/gz"] = ({"Content-Encoding": "gzip"}, [gzip.compress(document)])
+    _Bodies.SEEN.clear()
+    assert sd.fetch(f"{bodies}/gz") == document
+    assert _Bodies.SEEN[-1]["accept-encoding"] == "gzip, deflate"  # never br or zstd
+    _Bodies.BODIES["/br"] = ({"Content-Encoding": "br"}, [b"xx"])
+    with pytest.raises(SpecDiffError, match="unsupported Content-Encoding 'br'"):
+        sd.fetch(f"{bodies}/br")
+    three = gzip.compress(gzip.compress(gzip.compress(document)))
+    _Bodies.BODIES["/three"] = ({"Content-Encoding": "gzip, gzip, gzip"}, [three])
+    with pytest.raises(SpecDiffError, match="3 stacked content encodings"):
+        sd.fetch(f"{bodies}/three")
+
+
+def test_fetch_ends_at_its_deadline_while_headers_drip_in() -> None:
+    # A status line, then one byte of a header every 0.2 s: no read ever times out, so only
+    # a deadline on every socket operation ends it (before, it ran as long as the server).
+    with hostile.serve(hostile.drip_head) as server:
+        started = time.monotonic()
+        with pytest.raises(sd.Unreachable, match="took longer than 1 s"):
+            sd.fetch(server.base_url + sd.SCHEMA_PATH, timeout=5, deadline=1)
+        elapsed = time.monotonic() - started
+    assert elapsed < hostile.GIVE_UP / 2, f"{elapsed:.1f} s for a 1 s deadline"
+
+
+def test_the_readme_states_the_fetch_limits_the_command_uses() -> None:
+    promise = re.search(
+        r"Fetches are bounded: (\d+) s per read, (\d+) s in all, (\d+) MiB of body",
+        " ".join(README.read_text().split()),
+    )
+    assert promise is not None
+    limits = (sd.FETCH_TIMEOUT, sd.FETCH_DEADLINE, sd.MAX_SCHEMA_BYTES / (1 << 20))
+    assert tuple(map(float, promise.groups())) == limits
+    defaults = inspect.signature(sd.fetch).parameters  # what `spec-diff --base-url` gets
+    assert defaults["timeout"].default == sd.FETCH_TIMEOUT
+    assert defaults["deadline"].default == sd.FETCH_DEADLINE
+    assert defaults["max_bytes"].default == sd.MAX_SCHEMA_BYTES
+
+
+def _benchmark_schema() -> Spec:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "specdiff.py"
+    loaded = importlib.util.spec_from_file_location("_specdiff_benchmark", path)
+    assert loaded is not None and loaded.loader is not None
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    schema: Spec = module.synthetic(46_000)
+    return schema
+
+
+def test_a_schema_the_size_of_label_studios_is_well_under_the_limits() -> None:
+    schema = _benchmark_schema()
+    forms = {
+        "json": json.dumps(schema).encode(),
+        "indented json": json.dumps(schema, indent=2).encode(),
+        "yaml": yaml.safe_dump(schema, sort_keys=False, width=120).encode(),
+    }
+    for form, data in forms.items():
+        assert len(data) * 4 < sd.MAX_SCHEMA_BYTES, form
+        assert sd.structural_tokens(data) * 4 < sd.MAX_SCHEMA_TOKENS, form
+        assert sd.load_document(data) == schema, form
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"[" + b"{}," * 2_000_000 + b"{}]", "values or more, over the 500000"),
+        (b"- {a: 0}\n" * 200_000, "values or more, over the 500000"),
+        (b'{"a": "' + b"x" * (8 << 20) + b'"}', "larger than 8388608 bytes"),
+    ],
+    ids=["json-empty-objects", "yaml-items", "bytes"],
+)
+def test_a_document_bigger_than_any_schema_is_refused_before_parsing(
+    data: bytes, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # 63 MB of [{},{},...] took 1.6 GB once parsed, 3.1 GB through the snapshot's probe.
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sd.json, "loads", no_parsing)
+        patched.setattr(sd.yaml, "load", no_parsing)
+        with pytest.raises(SpecDiffError, match=message):
+            sd.load_document(data)
+    path = tmp_path / "huge.json"
+    path.write_bytes(data)
+    assert main(["spec-diff", "--against", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot read {path}: " in err and message in err

@@ -30,10 +30,14 @@ Decisions where the issue is silent:
 - A recursive schema (a ``$ref`` back to a schema being resolved) is refused as cyclic: the
   endpoint has none, and refusing is cheaper than reasoning about infinite shapes.
 
-Hostile input is bounded: every node is resolved once (memoised by identity, so fan-out
-``$ref``s and YAML aliases cost one resolution each), merges are memoised too, nesting stops
-at :data:`MAX_DEPTH`, and anything malformed raises :class:`SchemaError` naming the spot as a
-JSON pointer. Nothing a document contains is printed unescaped.
+Hostile input is bounded: a document over :data:`MAX_SCHEMA_BYTES` or with more structural
+tokens than :data:`MAX_SCHEMA_TOKENS` is refused before it is parsed (what it would take once
+parsed grows with its values, not its bytes: 63 MB of ``[{},{},...]`` took 1.6 GB), every
+node is resolved once (memoised by identity, so fan-out ``$ref``s and YAML aliases cost one
+resolution each), merges are memoised too, nesting stops at :data:`MAX_DEPTH`, and anything
+malformed raises :class:`SchemaError` naming the spot as a JSON pointer. Nothing a document
+contains is printed unescaped. ``fetch`` reads the body raw and decodes it with the client's
+bounded decoder, and every socket operation of it ends by its deadline.
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ import attrs
 import httpx
 import yaml
 
+from ls_model_providers import _constants as C
+from ls_model_providers import _transport
+from ls_model_providers._body import BodyReader, BodyTooLarge, UndecodableBody
+
 # Exit codes (0 nothing breaking, 1 breaking, 2 malformed, 3 not in the schema, 5 unreachable)
 # are every command's, in ls_model_providers.cli._shared; so is `printable`.
 from ls_model_providers.cli._shared import printable
@@ -59,9 +67,18 @@ PATH: Final = "/api/model-provider-connections/{id}/"
 NOT_IN_SCHEMA: Final = "endpoint not in the served schema"
 SCHEMA_PATH: Final = "/docs/api/schema/json/"  # where Label Studio serves its OpenAPI
 MAX_DEPTH: Final = 64  # levels of nesting and $refs: the endpoint's body has 5
-MAX_SCHEMA_BYTES: Final = 64 * 1024 * 1024  # a 46,000-line schema is 1 to 2 MB
+#: Label Studio's full served schema (~46,000 lines as YAML) is about 1.2 MB of JSON: this
+#: is seven times that, and what a document may take in memory once parsed stays bounded.
+MAX_SCHEMA_BYTES: Final = 8 * 1024 * 1024
+#: Each value a parsed document holds costs 50 to 500 bytes (a YAML node the most), whatever
+#: its text: so the '{', '[' and ',' of JSON and YAML's flow style, and the lines and '- '
+#: items of YAML's block style, are counted before parsing. A schema shaped like Label
+#: Studio's (benchmarks/specdiff.py, 46,000 lines) has 51,000 of them as JSON, 54,000 as
+#: YAML, 123,000 as indented JSON; the real one, 1.2 MB, about 65,000. 500,000 is 4 to 8
+#: times that, and the worst document under it takes about 270 MB parsed (YAML; 94 MB JSON).
+MAX_SCHEMA_TOKENS: Final = 500_000
 FETCH_TIMEOUT: Final = 30.0  # seconds per connect/read
-FETCH_DEADLINE: Final = 120.0  # seconds for the whole body: a dripping server ends here
+FETCH_DEADLINE: Final = 120.0  # seconds for the whole fetch: headers dripping in end here too
 
 TYPES: Final = frozenset({"string", "number", "integer", "boolean", "object", "array"})
 _NUMERIC: Final = frozenset({"number", "integer"})
@@ -525,8 +542,33 @@ def compare(ours: Any, theirs: Any) -> list[Change] | None:
 # -- reading documents -------------------------------------------------------------------------
 
 
+def structural_tokens(data: bytes) -> int:
+    """How many values ``data`` may hold once parsed (within a small factor), counted without
+    parsing it: in JSON every container starts with '{' or '[' and every value after a
+    container's first follows a ','; YAML's block style starts a value per line or '- ' item."""
+    return (
+        data.count(b"{") + data.count(b"[") + data.count(b",")
+        + data.count(b"\n") + data.count(b"- ")
+    )  # fmt: skip
+
+
+def check_size(data: bytes) -> None:
+    """Refuse, before it is parsed, a document larger than a schema could be
+    (:data:`MAX_SCHEMA_BYTES`, :data:`MAX_SCHEMA_TOKENS`): :class:`SpecDiffError`."""
+    if len(data) > MAX_SCHEMA_BYTES:
+        raise SpecDiffError(f"larger than {MAX_SCHEMA_BYTES} bytes: not a schema")
+    tokens = structural_tokens(data)
+    if tokens > MAX_SCHEMA_TOKENS:
+        raise SpecDiffError(
+            f"{tokens} values or more, over the {MAX_SCHEMA_TOKENS} a schema may have "
+            "(a schema the size of Label Studio's has about 65,000): refused before parsing"
+        )
+
+
 def load_document(data: bytes) -> Any:
-    """Parse JSON (with ``json``: fast) or YAML (with libyaml when available)."""
+    """Parse JSON (with ``json``: fast) or YAML (with libyaml when available), after
+    :func:`check_size`."""
+    check_size(data)
     # Loading builds a million small objects and none is garbage yet; the cyclic collector
     # would rescan them all again and again (5x the time for a 46,000-line YAML schema).
     collecting = gc.isenabled()
@@ -562,34 +604,48 @@ def fetch(
 ) -> bytes:
     """GET ``url`` and return its body, bounded in time and size.
 
+    Every connect, read and write waits at most ``timeout`` seconds and ends by ``deadline``
+    seconds after the call began (headers dripping in included: the client's own deadline
+    hook, ``_transport``). The body is read raw and decoded by the client's ``BodyReader``
+    (gzip and deflate, at most two stacked, never inflated past ``max_bytes``).
+
     ``verify``: True (the system's CAs, or ``SSL_CERT_FILE``), False, a CA bundle path, or
     an ``ssl.SSLContext`` (what the command passes: ``cli._shared.trust``).
-    Raises :class:`Unreachable` for DNS, refused, TLS and timeouts, :class:`SpecDiffError`
-    for anything else (a non-200 answer, a body over ``max_bytes``, a bad URL).
+    Raises :class:`Unreachable` for DNS, refused, TLS and timeouts (its message names
+    ``url``), :class:`SpecDiffError` for anything else (a non-200 answer, a body over
+    ``max_bytes`` or undecodable, a bad URL; the caller names the URL, as the command does).
     """
     if not url.lower().startswith(("http://", "https://")):
-        raise SpecDiffError(f"{url}: not an http:// or https:// URL")
+        raise SpecDiffError("not an http:// or https:// URL")
     try:
         context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
     except (OSError, ssl.SSLError) as exc:
         raise SpecDiffError(f"cannot use CA bundle {verify}: {exc}") from None
-    started = clock()
+    started, ends = clock(), time.monotonic() + deadline
+    late = Unreachable(f"{url}: the schema took longer than {deadline:g} s")
+    headers = {"Accept": "application/json", "Accept-Encoding": C.ACCEPT_ENCODING}
     try:
-        with httpx.stream(
-            "GET", url, timeout=timeout, verify=context, follow_redirects=True,
-            headers={"Accept": "application/json"},
-        ) as response:  # fmt: skip
+        # A client of our own (not a custom transport), so `install` can bound its sockets.
+        client = httpx.Client(
+            timeout=timeout, verify=context, follow_redirects=True, headers=headers
+        )
+        _transport.install(client)
+        with client, _transport.deadline_scope(deadline), client.stream("GET", url) as response:
             if response.status_code != 200:
-                raise SpecDiffError(f"{url} answered HTTP {response.status_code}, not a schema")
-            body = bytearray()
-            for chunk in response.iter_bytes():  # decoded: a gzip bomb stops at the cap too
-                body += chunk
-                if len(body) > max_bytes:
-                    raise SpecDiffError(f"{url}: schema larger than {max_bytes} bytes")
+                raise SpecDiffError(f"answered HTTP {response.status_code}, not a schema")
+            reader = BodyReader(max_bytes, response.headers)
+            for chunk in response.iter_raw():
+                reader.feed(chunk)
                 if clock() - started > deadline:
-                    raise Unreachable(f"{url}: the schema took longer than {deadline:g} s")
-            return bytes(body)
+                    raise late
+            return reader.finish()
+    except BodyTooLarge:
+        raise SpecDiffError(f"schema larger than {max_bytes} bytes") from None
+    except UndecodableBody as exc:
+        raise SpecDiffError(str(exc)) from None
     except (httpx.TimeoutException, httpx.NetworkError) as exc:
+        if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= ends - 0.1:
+            raise late from None  # the deadline, not one read, ran out
         raise Unreachable(f"{url} is unreachable: {type(exc).__name__}: {exc}") from None
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-        raise SpecDiffError(f"cannot read {url}: {type(exc).__name__}: {exc}") from None
+        raise SpecDiffError(f"{type(exc).__name__}: {exc}") from None
