@@ -133,6 +133,27 @@ def test_www_authenticate_must_name_a_label_studio_scheme() -> None:
     assert any("names no scheme Label Studio uses" in d for d in missing.details)
 
 
+def test_a_challenge_quoting_the_key_is_scrubbed_before_it_is_cut() -> None:
+    # The problem quotes 80 characters of the challenge: cut first, the key's first 26
+    # characters would survive (the scrubber replaces whole keys only).
+    challenge = 'Basic realm="' + "x" * 40 + " " + CANARY + '"'
+
+    def echo(method: str, path: str, headers: dict[str, str]) -> Any:
+        if "authorization" not in headers:
+            status, extra, body = ls_error(401, "Authentication credentials were not provided.")
+            extra = [(k, challenge if k == "www-authenticate" else v) for k, v in extra]
+            return status, extra, body
+        return None
+
+    with _bent(echo, data=default_data(CANARY)) as (served, _):
+        report = _run(served, CANARY, max_examples=1)
+    missing = next(r for r in report.results if r.name == "auth.missing_header")
+    quoted = [d for d in missing.details if "names no scheme Label Studio uses" in d]
+    assert quoted and "$LABEL_STUDIO_API_KEY" in quoted[0]
+    everything = json.dumps([[r.summary, *r.details, r.repro or ""] for r in report.results])
+    assert CANARY[:8] not in everything
+
+
 @pytest.mark.parametrize(
     ("answer", "passes"),
     [

@@ -490,6 +490,19 @@ def test_every_page_of_the_list_is_read_and_only_from_the_deployment() -> None:
     assert raised.value.exit_code == 1
 
 
+def test_a_next_page_quoting_the_key_is_scrubbed_before_it_is_cut() -> None:
+    # The message shows 200 characters of the URL, where this one's key starts at 181.
+    def elsewhere(request: httpx.Request) -> httpx.Response:
+        key = request.headers["authorization"].split()[-1]
+        page = {"next": "http://other.example/" + "a" * 160 + key, "results": [{"id": 1}]}
+        return httpx.Response(200, json=page)
+
+    with pytest.raises(RecordError, match="not a new page") as raised:
+        record("https://ls.example.com", CANARY, ids=ALL, transport=httpx.MockTransport(elsewhere))
+    assert "a" * 160 + "<redacted>" in str(raised.value)
+    assert CANARY[:8] not in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("odd", "message"),
     [

@@ -109,9 +109,9 @@ def _schema_problems(ctx: Context, response: Any) -> list[str]:
     try:
         case.validate_response(response, checks=[response_schema_conformance])
     except FailureGroup as group:
-        return [f"{f.title}: {first_line(f.message)}" for f in group.exceptions]
+        return [f"{f.title}: {first_line(ctx.scrub(f.message))}" for f in group.exceptions]
     except AssertionError as failure:
-        return [first_line(str(failure))]
+        return [first_line(ctx.scrub(str(failure)))]
     return []
 
 
@@ -163,7 +163,7 @@ def _expect_401(ctx: Context, connection_id: int, authorization: str | None, wha
     problems = (
         [] if response.status_code == 401 else [f"status {response.status_code}, expected 401"]
     )
-    problems += auth_scheme_problems(response) + ls_error_problems(response)
+    problems += auth_scheme_problems(response, ctx.scrub) + ls_error_problems(response)
     if problems:
         return Finding("fail", f"{what}: not a proper 401", tuple(problems), ctx.repro(exchange))
     challenge = response.headers["www-authenticate"].split(" ", 1)[0]

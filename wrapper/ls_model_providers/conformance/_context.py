@@ -141,12 +141,14 @@ def ls_error_problems(response: httpx.Response) -> list[str]:
     return [f"error body lacks Label Studio's key(s): {', '.join(missing)}"] if missing else []
 
 
-def auth_scheme_problems(response: httpx.Response) -> list[str]:
-    """A 401 must say how to authenticate, with a scheme Label Studio uses."""
+def auth_scheme_problems(response: httpx.Response, scrub: Scrubber) -> list[str]:
+    """A 401 must say how to authenticate, with a scheme Label Studio uses. The challenge is
+    scrubbed before it is cut: a cut could split a credential the scrubber would then miss."""
     challenge = response.headers.get("www-authenticate")
     if challenge is None:
         return ["no WWW-Authenticate header"]
     scheme = challenge.strip().split(" ", 1)[0].split(",", 1)[0]
     if scheme.lower() not in AUTH_SCHEMES:
-        return [f"WWW-Authenticate {challenge[:80]!r} names no scheme Label Studio uses (Token)"]
+        shown = scrub(challenge)[:80]
+        return [f"WWW-Authenticate {shown!r} names no scheme Label Studio uses (Token)"]
     return []

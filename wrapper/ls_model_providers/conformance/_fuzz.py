@@ -177,7 +177,7 @@ class _Judge:
         # or else about the case's own.
         exchange = exchanges[-1] if len(exchanges) > before else sent
         for item in found:
-            self._fail(name, item.title, first_line(item.message), exchange)
+            self._fail(name, item.title, first_line(self.ctx.scrub(item.message)), exchange)
 
     def _fail(self, name: str, title: str, message: str, exchange: Exchange | None) -> None:
         self.failures.setdefault(name, {}).setdefault(title, (message, exchange))

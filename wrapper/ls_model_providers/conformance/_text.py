@@ -21,7 +21,8 @@ _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 
 
 def first_line(text: str, limit: int = 300) -> str:
-    """The first non-blank line of ``text``, stripped and cut to ``limit`` characters."""
+    """The first non-blank line of ``text``, stripped and cut to ``limit`` characters. Scrub
+    server text before (a cut can split a credential, and the scrubber misses a part)."""
     return next((line.strip() for line in text.splitlines() if line.strip()), text)[:limit]
 
 

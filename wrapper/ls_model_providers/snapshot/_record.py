@@ -175,7 +175,7 @@ def record(
         base_url, api_key, verify=verify, max_requests=max_requests, rate=rate, timeout=timeout,
         deadline=deadline, on_access_token=on_access_token, transport=transport,
     )  # fmt: skip
-    recorder = _Recorder(http, base_url, progress)
+    recorder = _Recorder(http, base_url, progress, scrub)
     try:
         document = recorder.run(wanted, skip_missing or wanted == ALL)
     except Stop as stop:
@@ -239,8 +239,13 @@ def _clean(document: dict[str, Any], secrets: list[str], scrub: Scrubber) -> dic
 class _Recorder:
     """One recording's requests and what they got (raw: cleaned once at the end)."""
 
-    def __init__(self, http: httpx.Client, base_url: str, progress: Progress) -> None:
+    def __init__(
+        self, http: httpx.Client, base_url: str, progress: Progress, scrub: Scrubber
+    ) -> None:
         self.http, self.base, self.progress = http, base_url, progress
+        #: For server text cut short in a message: scrubbed before the cut, which could
+        #: split a credential the final scrubbing would then miss.
+        self.scrub = scrub
         self.warnings: list[str] = []
         #: Secret values seen in any body, scrubbed from every string at the end.
         self.secrets: list[str] = []
@@ -335,7 +340,8 @@ class _Recorder:
                 # The credentials go nowhere but the deployment, and a page is read once.
                 raise RecordError(
                     EXIT_FAILED,
-                    f"the list's next page is not a new page of {self.base}: {next_url[:200]}",
+                    f"the list's next page is not a new page of {self.base}: "
+                    f"{self.scrub(next_url)[:200]}",
                 )
             seen.add(next_url)
             page = json_of(self.send("GET", next_url.removeprefix(self.base)))
