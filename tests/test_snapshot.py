@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import httpx
 import jsonschema  # type: ignore[import-untyped]  # installed with schemathesis, no stubs
 import pytest
 
+import ls_model_providers
 from ls_model_providers import Client
 from ls_model_providers.conformance._guard import SAFE_METHODS
 from ls_model_providers.mock import SyncASGITransport, create_app, default_data, serve_in_thread
@@ -26,6 +30,8 @@ from ls_model_providers.snapshot import (
     diff_live,
     record,
 )
+from ls_model_providers.snapshot._diff import enum_fields
+from ls_model_providers.snapshot._format import MAX_FILE_SIZE, MAX_FILE_TOKENS
 from ls_model_providers.snapshot._validate import ANNOTATIONS, KEYWORDS, schema
 
 CANARY = "canarycanarycanarycanarycanarycanary0001"
@@ -237,9 +243,45 @@ def test_the_schema_file_uses_only_what_the_loader_interprets() -> None:
     assert keywords(schema()) <= KEYWORDS | ANNOTATIONS
 
 
+def _text(edit: Callable[[str], str]) -> Callable[[dict[str, Any]], str]:
+    """A change made to the file's text (for what ``json.dumps`` would never write)."""
+    return lambda d: edit(json.dumps(d))
+
+
+def _header(value: str) -> Callable[[dict[str, Any]], object]:
+    return lambda d: d["answers"]["no_header"]["headers"].update({"www-authenticate": value})
+
+
+NOT_HEADER = "an HTTP header value is printable latin-1"
 MALFORMED: list[tuple[str, Callable[[dict[str, Any]], object] | str, str]] = [
     ("not-json", "{", "not JSON"),
-    ("nan", '{"version": NaN}', "not JSON"),
+    ("nan", '{"version": NaN}', "#/version: not a JSON number"),
+    ("infinity", _text(lambda t: t.replace('"budget_limit": 1.0', '"budget_limit": Infinity')),
+     "#/connections/0/body/budget_limit: not a JSON number"),
+    ("overflow", _text(lambda t: t.replace('"budget_limit": 1.0', '"budget_limit": 1e400')),
+     "#/connections/0/body/budget_limit: not a JSON number"),
+    ("digits", _text(lambda t: t.replace('"budget_limit": 1.0', '"budget_limit": ' + "9" * 5000)),
+     "not JSON"),
+    ("surrogate-body", lambda d: d["connections"][0]["body"].update(endpoint="a\ud800"),
+     "#/connections/0/body/endpoint: holds a lone surrogate"),
+    # Written with surrogatepass: the three bytes ED A0 80 (UTF-8 forbids them) in the file.
+    ("surrogate-raw", _text(lambda t: t.replace('"endpoint": null', '"endpoint": "\ud800"', 1)),
+     "#/connections/0/body/endpoint: holds a lone surrogate"),
+    ("surrogate-key", lambda d: d["connections"][0]["body"].update({"\udfff": 1}),
+     "#/connections/0/body/\udfff: a key holds a lone surrogate"),
+    ("surrogate-error", lambda d: d["answers"]["missing_id"]["body"].update(detail="\ud800 not found"),
+     "#/answers/missing_id/body/detail: holds a lone surrogate"),
+    ("surrogate-version", lambda d: d["server"].update(version="2.30\udbff"), "#/server/version: holds a lone surrogate"),
+    ("header-not-latin-1", _header("\u00ff\u0100"), '/headers/www-authenticate: holds "\\u0100" (U+0100) at character 1'),
+    ("header-crlf", _header("Token\r\nSet-Cookie: a=b"), 'www-authenticate: holds "\\r" (U+000D) at character 5'),
+    ("header-nul", _header("Tok\x00en"), 'www-authenticate: holds "\\u0000" (U+0000) at character 3'),
+    ("header-control", _header("Token\x7f"), "(U+007F) at character 5: " + NOT_HEADER),
+    ("header-space", _header("Token "), "starts or ends with a space: " + NOT_HEADER),
+    ("status-100", lambda d: d["answers"]["head"].update(status=100), "#/answers/head/status: must be at least 200, not 100"),
+    ("status-600", lambda d: d["answers"]["missing_id"].update(status=600), "#/answers/missing_id/status: must be at most 599"),
+    ("id-2**70", lambda d: (d["connections"][-1].update(id=2**70), d["connections"][-1]["body"].update(id=2**70)),
+     "#/connections/6/id: must be at most 9223372036854775807"),
+    ("body-id-true", lambda d: d["connections"][0]["body"].update(id=True), "#/connections/0/body/id: must be 1"),
     ("deep", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ("a-list", "[]", "#: must be object, not array"),
     ("other-format", lambda d: d.update(format="har"), "#/format: must be 'ls-model-providers-snapshot'"),
@@ -252,7 +294,6 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], object] | str, str]] = [
     ("unordered", lambda d: d["connections"].reverse(), "#/connections/1/id: ids must be unique and ascending"),
     ("body-id", lambda d: d["connections"][2]["body"].update(id=99), "#/connections/2/body/id: must be 3"),
     ("no-probe", lambda d: d["answers"].pop("no_header"), '#/answers: lacks the required key "no_header"'),
-    ("status", lambda d: d["answers"]["missing_id"].update(status=1000), "#/answers/missing_id/status: must be at most 999"),
     ("header", lambda d: d["answers"]["no_header"]["headers"].update(vary="x"), "#/answers/no_header/headers/vary: is not a key"),
     ("sha", lambda d: d["server"].update(schema_sha256="abc"), "#/server/schema_sha256: does not match"),
     ("form", lambda d: d["answers"]["list"].update(form="csv"), '#/answers/list/form: must be one of "array", "paginated"'),
@@ -269,10 +310,10 @@ def test_a_malformed_snapshot_is_refused_naming_the_spot(
         text = change
     else:
         data = copy.deepcopy(dict(base.data))
-        change(data)
-        text = json.dumps(data)
+        edited_text = change(data)
+        text = edited_text if isinstance(edited_text, str) else json.dumps(data)
     path = tmp_path / "bad.json"
-    path.write_text(text)
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
     with pytest.raises(SnapshotError) as raised:
         Snapshot.load(path)
     assert str(raised.value).startswith(f"{path}: ")
@@ -282,9 +323,48 @@ def test_a_malformed_snapshot_is_refused_naming_the_spot(
         document = json.loads(text)
     except (ValueError, RecursionError):
         return
-    if "body/id" not in message and "ascending" not in message:
+    beyond_a_schema = ("body/id", "ascending", "lone surrogate", "not a JSON number")
+    if not any(words in message for words in beyond_a_schema):
         # What a schema can say, jsonschema says too: the file is the definition.
         assert not jsonschema.Draft202012Validator(schema()).is_valid(document)
+
+
+def test_a_file_bigger_than_any_snapshot_is_refused_before_parsing(
+    base: Snapshot, tmp_path: Path
+) -> None:
+    # A 40 MB file of zeros took 1.6 GB once parsed: what a file takes grows with its
+    # values, so they are counted first (2,000,000 here, in 6 MB).
+    data = copy.deepcopy(dict(base.data))
+    data["connections"][0]["body"]["cached_available_models"] = [0] * 2_000_000
+    path = tmp_path / "zeros.json"
+    path.write_text(json.dumps(data, separators=(",", ":")))
+    tracemalloc.start()
+    try:
+        with pytest.raises(SnapshotError) as raised:
+            Snapshot.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert f"values or more, over the {MAX_FILE_TOKENS}" in str(raised.value)
+    assert "refused before parsing" in str(raised.value)
+    assert peak < 4 * path.stat().st_size, (
+        f"{peak} bytes to refuse a {path.stat().st_size}-byte file"
+    )
+    path.write_bytes(b" " * (MAX_FILE_SIZE + 1))
+    with pytest.raises(SnapshotError, match=f"larger than {MAX_FILE_SIZE} bytes"):
+        Snapshot.load(path)
+
+
+def test_the_limits_leave_room_for_thousands_of_connections(base: Snapshot) -> None:
+    data = copy.deepcopy(dict(base.data))
+    bodies = list(base.connections.values())
+    data["connections"] = [
+        {"id": i, "body": {**bodies[i % len(bodies)], "id": i}} for i in range(1, 10_001)
+    ]
+    text = json.dumps(data, indent=2, sort_keys=True)  # as written
+    assert len(text) * 2 < MAX_FILE_SIZE
+    assert (text.count("{") + text.count("[") + text.count(",")) * 2 < MAX_FILE_TOKENS
+    assert len(Snapshot.from_json(text).connections) == 10_000
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -388,6 +468,51 @@ def test_the_reverse_of_a_narrowing_is_compatible(base: Snapshot) -> None:
     assert [str(c) for c in diff(served, base).changes] == [
         "compatible  answer.list: now served: status 404 -> 200"
     ]
+
+
+def _bytecodes(run: Callable[[], object]) -> int:
+    """The Python bytecodes ls_model_providers executes while ``run`` runs: work, not time."""
+    package = str(Path(ls_model_providers.__file__).parent)
+    count = 0
+
+    def opcodes(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal count
+        count += event == "opcode"
+        return opcodes
+
+    def calls(frame: FrameType, event: str, arg: object) -> Any:
+        if not frame.f_code.co_filename.startswith(package):
+            return None
+        frame.f_trace_opcodes = True
+        return opcodes
+
+    sys.settrace(calls)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_comparing_is_linear_in_the_size_of_the_snapshots(base: Snapshot) -> None:
+    # N connections with keys of their own took N**2 steps per key set (a 10 MB pair of
+    # files, N=800: 127 s and 1.6 GB): four times the connections must be four times the work.
+    def sized(connections: int, value: object) -> Snapshot:
+        data = copy.deepcopy(dict(base.data))
+        body = data["connections"][0]["body"]
+        data["connections"] = [
+            {"id": i, "body": {**body, "id": i, **{f"x{i}_{k}": value for k in range(4)}}}
+            for i in range(1, connections + 1)
+        ]
+        return Snapshot.from_data(data)
+
+    enum_fields()  # cached: read the fragment outside the count
+    work = {}
+    for connections in (50, 200):
+        old, new = sized(connections, 1), sized(connections, "now a string")
+        work[connections] = _bytecodes(lambda: diff(old, new).lines())  # noqa: B023
+        assert len(diff(old, new).connections) == connections * 4
+    assert work[200] < 4.4 * work[50], work
 
 
 def test_connections_only_one_side_holds_are_listed_not_compared(base: Snapshot) -> None:
@@ -538,9 +663,15 @@ def test_odd_probe_answers_are_recorded_as_they_came() -> None:
     odd = recording.snapshot.answers["no_header"]
     assert odd == {
         "request": "GET api/model-provider-connections/1/ without an Authorization header", "status": 599,
-        "headers": {"content-type": "application/json", "www-authenticate": "x\x07y"}, "body": [1, {"x": None}],
+        "headers": {"content-type": "application/json"}, "body": [1, {"x": None}],
     }  # fmt: skip
     assert recording.snapshot.answers["list"]["status"] == 599
+    # A BEL in a header: no HTTP server could replay it, so it is left out, and said so.
+    assert any(
+        "without an Authorization header: its www-authenticate header left out" in w
+        and '"\\u0007" (U+0007)' in w
+        for w in recording.warnings
+    )
 
 
 def test_a_schema_the_size_of_label_studios_is_hashed_past_the_body_limit() -> None:
@@ -560,9 +691,36 @@ def test_a_schema_the_size_of_label_studios_is_hashed_past_the_body_limit() -> N
     recording = record("http://mock", token, ids=[1], transport=httpx.MockTransport(big_schema))
     assert recording.snapshot.schema_sha256 is not None
     assert recording.warnings == ()
-    padding[0] = "x" * (65 * 1024 * 1024)
+    padding[0] = "x" * (9 * 1024 * 1024)  # over spec-diff's 8 MiB
     recording = record("http://mock", token, ids=[1], transport=httpx.MockTransport(big_schema))
     assert recording.snapshot.schema_sha256 is None
     assert recording.snapshot.answers["schema"]["status"] == 200
     assert len(recording.warnings) == 1
     assert "only its status is recorded" in recording.warnings[0]
+
+
+def test_a_schema_of_more_values_than_any_schema_is_not_parsed() -> None:
+    # 63 MB of [{},{},...] took 3.1 GB once parsed; 3 MB of it took 70 MB for a hash.
+    app = create_app()
+    inner = SyncASGITransport(app)
+    values = b"[" + b"{}," * 1_000_000 + b"{}]"
+
+    def many_values(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/docs/api/schema/json/":
+            return httpx.Response(200, content=values, headers={"content-type": "application/json"})
+        return inner.handle_request(request)
+
+    token = app.state.mock.data.users[0].token
+    tracemalloc.start()
+    try:
+        recording = record(
+            "http://mock", token, ids=[1], transport=httpx.MockTransport(many_values)
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert recording.snapshot.schema_sha256 is None
+    assert len(recording.warnings) == 1
+    assert "values or more, over the 500000" in recording.warnings[0]
+    assert "refused before parsing): no sha256" in recording.warnings[0]
+    assert peak < 8 * len(values), f"{peak} bytes for a {len(values)}-byte schema"

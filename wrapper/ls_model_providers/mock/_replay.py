@@ -17,6 +17,10 @@ issues works), and answers with what the deployment answered:
 
 What the snapshot cannot say (a malformed header, a deactivated user, another format
 suffix) the mock answers as it always does, with the recorded server version.
+
+Every file that loads can be served (``Snapshot`` refuses what an HTTP server could not
+send: lone surrogates, NaN, unsendable header values, statuses outside 200..599), and a
+204 or 304 is answered without the body HTTP forbids it, whatever the file holds.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from ls_model_providers.snapshot._format import PER_REQUEST_ID, Snapshot, canoni
 
 #: Statuses a mock's own answer takes from the snapshot's answer of the same kind.
 _SHAPED_BY = {401: "bad_token", 404: "missing_id", 405: "method_not_allowed"}
+#: Statuses HTTP sends without a body (the server drops the connection if one is written).
+_NO_BODY = frozenset({204, 304})
 
 
 class Replay:
@@ -64,6 +70,8 @@ class Replay:
             body = {**body, "detail": body["detail"].replace('"GET"', f'"{method}"')}
         if allow is not None:
             headers["allow"] = allow
+        if recorded["status"] in _NO_BODY:
+            return Response(b"", recorded["status"], headers=headers)
         if body is not None:
             return self.json(body, recorded["status"], headers)
         if recorded["status"] == 404 and "html" in headers.get("content-type", ""):

@@ -20,6 +20,10 @@ side send something the old one never did?* So is the classification, by constru
 Per connection (informational, each marked breaking when its field's change is): fields
 added or removed, JSON type changes, null and no longer null, enum values, and the
 connections only one side holds.
+
+Linear in the size of the snapshots: each value is visited once to build the schemas (a
+value goes to exactly one spot's list) and once per connection walk; N connections with N
+keys each took N**3 steps before (127 s for a 10 MB pair).
 """
 
 from __future__ import annotations
@@ -102,15 +106,16 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
         print("\\n".join(result.lines()))
         sys.exit(result.exit_code)
     """
-    both = sorted(old.connections.keys() & new.connections.keys())
+    olds, news = old.connections, new.connections
+    both = sorted(olds.keys() & news.keys())
     enums = enum_fields()
     changes = compare(
-        _document([old.connections[i] for i in both], enums),
-        _document([new.connections[i] for i in both], enums),
+        _document([olds[i] for i in both], enums),
+        _document([news[i] for i in both], enums),
     )
     body_changes = [c for c in changes or () if not c.where.startswith("path.")]
     breaking_at = {c.where for c in body_changes if c.breaking}
-    notes = _per_connection(old, new, both, enums, breaking_at)
+    notes = _per_connection(olds, news, both, enums, breaking_at)
     answers = list(_answers(old.answers, new.answers))
     return Diff(tuple(body_changes + answers + _server(old, new)), tuple(notes), len(both))
 
@@ -143,35 +148,44 @@ def _document(bodies: list[dict[str, Any]], enums: frozenset[str]) -> dict[str, 
 def _seen(values: list[Any], depth: int, enums: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The JSON Schema of the values seen at one spot: types (``null`` when seen), and for
     objects each key seen, required when in every one. ``enums`` names the keys of this
-    object whose values are listed."""
+    object whose values are listed. One pass over ``values``: each value of each object goes
+    to its key's list, so the whole tree is visited once."""
     if depth > MAX_COMPARED_DEPTH:
         return {}
     schema: dict[str, Any] = {"type": sorted({json_type(v) for v in values})}
-    objects = [v for v in values if isinstance(v, dict)]
+    objects = 0
+    by_key: dict[str, list[Any]] = {}
+    for value in values:
+        if isinstance(value, dict):
+            objects += 1
+            for key, item in value.items():
+                by_key.setdefault(key, []).append(item)
     if objects:
-        keys = sorted(set().union(*objects))
+        keys = sorted(by_key)
         properties = {}
         for key in keys:
-            seen = [o[key] for o in objects if key in o]
+            seen = by_key[key]
             properties[key] = _seen(seen, depth + 1)
             if key in enums and all(isinstance(v, str | None) for v in seen):
                 properties[key]["enum"] = sorted(set(seen), key=lambda v: (v is None, v or ""))
         schema["properties"] = properties
-        schema["required"] = [k for k in keys if all(k in o for o in objects)]
+        schema["required"] = [k for k in keys if len(by_key[k]) == objects]
     return schema
 
 
 def _per_connection(
-    old: Snapshot, new: Snapshot, both: list[int], enums: frozenset[str], breaking_at: set[str]
+    old: dict[int, dict[str, Any]],
+    new: dict[int, dict[str, Any]],
+    both: list[int],
+    enums: frozenset[str],
+    breaking_at: set[str],
 ) -> list[ConnectionChange]:
     notes: list[ConnectionChange] = []
-    for connection in sorted(old.connections.keys() ^ new.connections.keys()):
-        side = "old" if connection in old.connections else "new"
+    for connection in sorted(old.keys() ^ new.keys()):
+        side = "old" if connection in old else "new"
         notes.append(ConnectionChange(connection, "", f"only in the {side} snapshot"))
     for connection in both:
-        for where, what in _walk(
-            old.connections[connection], new.connections[connection], "body", 0, enums
-        ):
+        for where, what in _walk(old[connection], new[connection], "body", 0, enums):
             notes.append(ConnectionChange(connection, where, what, where in breaking_at))
     return sorted(notes, key=lambda n: n.connection)
 

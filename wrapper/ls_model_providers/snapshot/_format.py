@@ -4,14 +4,23 @@ The format is defined by ``snapshot.schema.json`` (next to this module, shipped 
 wheel) and documented in the README. Writing is canonical (sorted keys, two-space indents,
 ASCII, connections by id, numbers as Python's shortest round-trip repr), and the file holds
 no URL and no time, so two recordings of the same answers are byte-identical.
+
+A file that validates is one the mock can serve: what the schema says (statuses 200 to 599,
+ids up to 2**63-1, header values an HTTP header can carry) and what it cannot (no lone
+surrogate in any string, no NaN, Infinity or overflowing number, nothing nested deeper than
+``MAX_DEPTH``). Loading is bounded before parsing: ``MAX_FILE_SIZE`` bytes and
+``MAX_FILE_TOKENS`` values.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import math
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,7 +28,7 @@ import attrs
 
 from ls_model_providers import _constants as C
 
-from ._validate import Invalid, validate
+from ._validate import Invalid, schema, validate
 
 FORMAT: Final = "ls-model-providers-snapshot"
 VERSION: Final = 1
@@ -27,8 +36,21 @@ VERSION: Final = 1
 PER_REQUEST_ID: Final = "<uuid>"
 #: Nesting a snapshot may have: a body as deep as the client accepts, inside the envelope.
 MAX_DEPTH: Final = C.MAX_JSON_DEPTH + 4
-#: A snapshot of 10,000 connections is about 15 MB.
-MAX_FILE_SIZE: Final = 256 * 1024 * 1024
+#: A connection takes about 1.1 KB of the file and the probes' answers 4 KB: 10,000
+#: connections, more than a deployment has, are 11 MB. Three times that.
+MAX_FILE_SIZE: Final = 32 * 1024 * 1024
+#: What a file takes once parsed grows with its values, not its bytes (a 40 MB file of
+#: zeros took 1.6 GB): its '{', '[' and ',' (one per value, within a factor of two) are
+#: counted before parsing. A connection has about 38 of them and the answers 130, so
+#: 10,000 connections are 380,000; at this bound a file takes at most about 150 MB parsed.
+MAX_FILE_TOKENS: Final = 1_000_000
+#: A header value an HTTP/1.1 server can send: printable latin-1, no CR, LF or NUL, no
+#: space at either end (the schema's ``header_value``; h11 and httptools refuse the rest).
+HEADER_VALUE: Final = re.compile(schema()["$defs"]["header_value"]["pattern"])
+#: Half of a UTF-16 pair on its own: a JSON "\ud800" escape allows one, UTF-8 does not.
+LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+#: Integers Python can still write as JSON (``sys.get_int_max_str_digits``: 4300 digits).
+_MAX_INT_BITS: Final = 14_000
 #: Probes every snapshot records (``get`` too when there is a connection).
 PROBES: Final = (
     "head", "options", "no_header", "bad_token", "missing_id", "non_integer_id",
@@ -57,9 +79,10 @@ class Snapshot:
     #: Where it came from (a file name), for messages.
     source: str = "<snapshot>"
 
-    @property
+    @functools.cached_property
     def connections(self) -> dict[int, dict[str, Any]]:
-        """Each recorded 200 body by connection id (secret values are ``<redacted>``)."""
+        """Each recorded 200 body by connection id (secret values are ``<redacted>``); built
+        once, so a loop over ids stays linear."""
         return {c["id"]: c["body"] for c in self.data["connections"]}
 
     @property
@@ -91,9 +114,20 @@ class Snapshot:
 
     @classmethod
     def from_json(cls, text: str | bytes, source: str = "<snapshot>") -> Snapshot:
-        """Parse and validate; ``SnapshotError`` names ``source`` and the spot."""
+        """Parse and validate; ``SnapshotError`` names ``source`` and the spot. Text over
+        ``MAX_FILE_SIZE`` or with more than ``MAX_FILE_TOKENS`` values is refused unparsed."""
+        if len(text) > MAX_FILE_SIZE:
+            raise SnapshotError(f"{source}: larger than {MAX_FILE_SIZE} bytes")
+        tokens = _tokens(text)
+        if tokens > MAX_FILE_TOKENS:
+            raise SnapshotError(
+                f"{source}: {tokens} values or more, over the {MAX_FILE_TOKENS} a snapshot may "
+                "hold (10,000 connections have about 380,000): refused before parsing"
+            )
         try:
-            document = json.loads(text, parse_constant=_no_constant)
+            # NaN, Infinity and overflowing numbers parse to floats the checks then refuse,
+            # naming the spot.
+            document = json.loads(text)
         except RecursionError:
             raise SnapshotError(f"{source}: nested too deeply to be a snapshot") from None
         except (ValueError, UnicodeDecodeError) as exc:
@@ -114,14 +148,18 @@ class Snapshot:
     def load(cls, path: str | os.PathLike[str]) -> Snapshot:
         """Read and validate a snapshot file."""
         name = os.fspath(path)
+        chunks, size = [], 0
         try:
             with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_SIZE + 1)
+                # In pieces: read(MAX_FILE_SIZE + 1) would allocate all of it for any file.
+                while chunk := handle.read(1024 * 1024):
+                    size += len(chunk)
+                    if size > MAX_FILE_SIZE:
+                        raise SnapshotError(f"{name}: larger than {MAX_FILE_SIZE} bytes")
+                    chunks.append(chunk)
         except OSError as exc:
             raise SnapshotError(f"{name}: cannot read it ({exc.strerror or exc})") from None
-        if len(data) > MAX_FILE_SIZE:
-            raise SnapshotError(f"{name}: larger than {MAX_FILE_SIZE} bytes")
-        return cls.from_json(data, name)
+        return cls.from_json(b"".join(chunks), name)
 
 
 def dumps(document: Mapping[str, Any]) -> str:
@@ -136,12 +174,15 @@ def canonical_sha256(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def _tokens(text: str | bytes) -> int:
+    if isinstance(text, str):
+        return text.count("{") + text.count("[") + text.count(",")
+    return text.count(b"{") + text.count(b"[") + text.count(b",")
 
 
 def _check(document: object) -> None:
-    """The schema, and what a schema cannot say: ids unique and in order, bodies' ``id``."""
+    """The schema, and what a schema cannot say: every value one the mock can send, ids unique
+    and in order, bodies' ``id``."""
     if isinstance(document, dict):
         # Checked first, so a newer file gets this message rather than the first difference.
         if document.get("format") not in (None, FORMAT):
@@ -153,7 +194,8 @@ def _check(document: object) -> None:
                 f"format version {version} is newer than this ls-model-providers reads "
                 f"({VERSION}): upgrade it",
             )
-    _check_depth(document)
+        _check_headers(document)
+    _check_values(document)
     validate(document)
     assert isinstance(document, dict)
     previous = 0
@@ -161,18 +203,90 @@ def _check(document: object) -> None:
         if item["id"] <= previous:
             raise Invalid(f"#/connections/{index}/id", "ids must be unique and ascending")
         previous = item["id"]
-        if item["body"].get("id") != item["id"]:
+        if type(item["body"].get("id")) is not int or item["body"]["id"] != item["id"]:
             raise Invalid(f"#/connections/{index}/body/id", f"must be {item['id']}")
 
 
-def _check_depth(document: object) -> None:
-    """Nothing else walks the free-form bodies deeper than this: bounded here, iteratively."""
-    stack: list[tuple[object, int]] = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise Invalid("#", f"nested deeper than {MAX_DEPTH} levels")
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
+def _check_headers(document: dict[str, Any]) -> None:
+    """Header values an HTTP server can send (the schema's pattern, with a clearer message)."""
+    answers = document.get("answers")
+    for name, answer in answers.items() if isinstance(answers, dict) else ():
+        headers = answer.get("headers") if isinstance(answer, dict) else None
+        for header, value in headers.items() if isinstance(headers, dict) else ():
+            if isinstance(value, str) and not HEADER_VALUE.fullmatch(value):
+                raise Invalid(
+                    f"#/answers/{_escape(name)}/headers/{_escape(header)}",
+                    f"{header_problem(value)}: an HTTP header value is printable latin-1 (no CR, "
+                    "LF, NUL or other control character) without a space at either end",
+                )
+
+
+def header_problem(value: str) -> str:
+    """Why ``value`` is no header value (``HEADER_VALUE`` refused it), quoting none of it."""
+    for index, character in enumerate(value):
+        if not HEADER_VALUE.fullmatch(character) and character != " ":
+            return f"holds {json.dumps(character)} (U+{ord(character):04X}) at character {index}"
+    return "starts or ends with a space"
+
+
+def _check_values(document: object) -> None:
+    """Every string, number and nesting level one the mock can send (``json.dumps`` and the
+    HTTP server would fail on a lone surrogate, NaN, an int of over 4,300 digits), naming
+    the first spot that is not. Iterative: memory grows with the depth, not the size."""
+    problem = _value_problem(document)
+    if problem:
+        raise Invalid("#", problem)
+    if not isinstance(document, dict | list):
+        return
+    levels: list[Iterator[tuple[object, object]]] = [_items(document)]
+    keys: list[object] = []  # the key of each level below the first: the path to it
+    while levels:
+        entry = next(levels[-1], None)
+        if entry is None:
+            levels.pop()
+            if keys:
+                keys.pop()
+            continue
+        key, value = entry
+        if not isinstance(key, str | int):
+            raise Invalid(_pointer(keys), f"a key must be a string, not {type(key).__name__}")
+        if isinstance(key, str) and not key.isascii() and LONE_SURROGATE.search(key):
+            raise Invalid(_pointer([*keys, key]), "a key holds a lone surrogate: " + _LONE)
+        if len(levels) >= MAX_DEPTH:
+            raise Invalid(_pointer([*keys, key]), f"nested deeper than {MAX_DEPTH} levels")
+        problem = _value_problem(value)
+        if problem:
+            raise Invalid(_pointer([*keys, key]), problem)
+        if isinstance(value, dict | list):
+            levels.append(_items(value))
+            keys.append(key)
+
+
+_LONE: Final = "half of a UTF-16 pair, which no UTF-8 text can hold (the mock could not send it)"
+
+
+def _value_problem(value: object) -> str | None:
+    if isinstance(value, str):
+        if not value.isascii() and LONE_SURROGATE.search(value):
+            return "holds a lone surrogate: " + _LONE
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return "not a JSON number (NaN, Infinity, or one that overflows a float)"
+    elif isinstance(value, int):  # bool included: always fine
+        if value.bit_length() > _MAX_INT_BITS:
+            return "an integer too long to write as JSON"
+    elif not isinstance(value, dict | list | None):
+        return f"not a JSON value ({type(value).__name__})"
+    return None
+
+
+def _items(container: dict[Any, Any] | list[Any]) -> Iterator[tuple[object, object]]:
+    return iter(container.items()) if isinstance(container, dict) else enumerate(container)
+
+
+def _escape(key: object) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(keys: list[object]) -> str:
+    return "#" + "".join(f"/{_escape(k)}" for k in keys)

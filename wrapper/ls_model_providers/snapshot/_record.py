@@ -16,6 +16,11 @@ Nothing is written with a secret: bodies go through ``redact`` (secret fields an
 become ``<redacted>``), then every string of the snapshot has the API key, each access token
 and each secret value seen anywhere replaced by ``<redacted>``, and the text is checked once
 more for the key and the tokens before it is returned.
+
+Nothing is written that the mock could not replay (the format's own checks, which the file
+passes before it is returned): a header value an HTTP server cannot send (not latin-1, a
+control character) is left out, a lone surrogate in any string becomes U+FFFD, each with a
+warning; a status outside 200..599 ends the recording.
 """
 
 from __future__ import annotations
@@ -66,17 +71,20 @@ from ls_model_providers.conformance._model import (
     DEFAULT_MAX_REQUESTS,
     DEFAULT_TIMEOUT,
 )
-from ls_model_providers.conformance._specdiff import MAX_SCHEMA_BYTES
+from ls_model_providers.conformance._specdiff import MAX_SCHEMA_BYTES, SpecDiffError, check_size
 
 from ._diff import Diff, diff
 from ._format import (
     FORMAT,
+    HEADER_VALUE,
+    LONE_SURROGATE,
     PER_REQUEST_ID,
     VERSION,
     Snapshot,
     SnapshotError,
     canonical_sha256,
     dumps,
+    header_problem,
 )
 
 ALL: Final = "all"
@@ -196,7 +204,7 @@ def record(
     finally:
         http.close()
         guard.close()
-    text = dumps(_clean(document, recorder.secrets, scrub))
+    text = dumps(_clean(document, recorder.secrets, scrub, recorder.warnings))
     if any(t in text or json.dumps(t)[1:-1] in text for t in tokens):  # never, by construction
         raise RecordError(EXIT_FAILED, "refusing to write a snapshot holding a credential")
     try:
@@ -220,19 +228,38 @@ def _refresh_exit_code(exc: LabelStudioError) -> int:
     return EXIT_FAILED
 
 
-def _clean(document: dict[str, Any], secrets: list[str], scrub: Scrubber) -> dict[str, Any]:
-    """Every string with the credentials and every secret value seen replaced."""
+def _clean(
+    document: dict[str, Any], secrets: list[str], scrub: Scrubber, warnings: list[str]
+) -> dict[str, Any]:
+    """Every string with the credentials and every secret value seen replaced, and each lone
+    surrogate (JSON's "\\ud800" escapes allow one; no UTF-8 text, so no answer of the mock,
+    can hold it) replaced by U+FFFD."""
     for secret in secrets:
         scrub.add(secret)
+    replaced = 0
+
+    def text(value: str) -> str:
+        nonlocal replaced
+        value = scrub(value)
+        if value.isascii():
+            return value
+        value, count = LONE_SURROGATE.subn("\ufffd", value)
+        replaced += count
+        return value
 
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            return {scrub(k): walk(v) for k, v in value.items()}
+            return {text(k): walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]
-        return scrub(value) if isinstance(value, str) else value
+        return text(value) if isinstance(value, str) else value
 
     cleaned: dict[str, Any] = walk(document)
+    if replaced:
+        warnings.append(
+            f"{replaced} lone surrogate(s) in the deployment's text replaced by U+FFFD "
+            "(no UTF-8 answer can hold one)"
+        )
     return cleaned
 
 
@@ -274,7 +301,22 @@ class _Recorder:
         self, request: str, response: httpx.Response, *, body: bool = True
     ) -> dict[str, Any]:
         """What a probe got: status, the headers that matter, its JSON body (if any)."""
-        kept = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
+        if not 200 <= response.status_code <= 599:
+            raise RecordError(
+                EXIT_FAILED,
+                f"{request}: HTTP {response.status_code}, not a final status (200 to 599) a "
+                "snapshot can hold",
+            )
+        kept = {}
+        for header in KEPT_HEADERS:
+            value = response.headers.get(header)
+            if value is not None and not HEADER_VALUE.fullmatch(value):
+                self.warnings.append(
+                    f"{request}: its {header} header left out, as no HTTP server could replay "
+                    f"it ({header_problem(value)})"
+                )
+            elif value is not None:
+                kept[header] = value
         answer: dict[str, Any] = {
             "request": request,
             "status": response.status_code,
@@ -445,8 +487,10 @@ class _Recorder:
         answer = self.answer(request, response, body=False)
         if response.status_code == 200:
             try:
+                # Bounded before parsing: 63 MB of [{},{},...] took 3.1 GB once parsed.
+                check_size(response.content)
                 answer["sha256"] = canonical_sha256(loads(response.content))
-            except JSONRejected as exc:
+            except (JSONRejected, SpecDiffError) as exc:
                 self.warnings.append(
                     f"the served schema is not JSON this can read ({exc}): no sha256"
                 )
