@@ -12,20 +12,30 @@ Exit codes, the same for ``get``, ``conformance`` and ``spec-diff``:
 3     the endpoint is not served (an HTML 404: Community Edition, or a wrong URL)
 4     the credentials were rejected (401, or 403: they may not view connections)
 5     the deployment is unreachable: DNS, refused, TLS, a timeout before any answer
+130   interrupted (Ctrl-C): the shell's convention, 128 + SIGINT
 ====  ======================================================================================
+
+Output survives a reader that goes away: with stdout closed early (``| head``), the rest of
+the output is dropped and the command still ends with its own exit code (``pipe_guard``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import re
 import ssl
-from collections.abc import Mapping
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import IO, Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_SERVED, EXIT_CREDENTIALS, EXIT_UNREACHABLE = range(6)
+#: Ctrl-C: 128 + SIGINT, what a shell reports for a command the signal ended.
+EXIT_INTERRUPTED = 130
 
 #: CA bundles the environment names, each trusted (one tool reads one, another the other:
 #: honouring them all is how every request path trusts the same certificates).
@@ -41,13 +51,24 @@ class ConfigurationError(Exception):
     """An option or environment value that cannot be used (exit 2); safe to print."""
 
 
-def missing_extra(extra: str, exc: ImportError) -> str:
-    """The one message for a missing optional dependency, wherever it is found missing."""
-    module = getattr(exc, "name", None) or str(exc)
+def missing_extra(extra: str, exc: ImportError | str) -> str:
+    """The one message for a missing optional dependency, wherever it is found missing:
+    ``exc`` is the ImportError, or the name of the module that is missing."""
+    module = exc if isinstance(exc, str) else getattr(exc, "name", None) or str(exc)
     return (
         f"install the {extra} extra: pip install 'ls-model-providers[{extra}]' "
         f"(missing module: {module})"
     )
+
+
+def require_extra(extra: str, exc: ImportError) -> ImportError:
+    """The ImportError to raise for ``exc`` in a package that needs ``extra``: the one message,
+    the missing module's ``name`` kept (so callers can still tell which one), or ``exc`` itself
+    when what failed to import is this package's own code (a bug, not a missing extra)."""
+    name = getattr(exc, "name", None) or ""
+    if not name or name.split(".")[0] in ("ls_model_providers", "ls_model_providers_api"):
+        return exc
+    return ModuleNotFoundError(missing_extra(extra, name), name=name)
 
 
 # -- text from a server, on a terminal --------------------------------------------------------
@@ -68,8 +89,83 @@ def printable(text: str) -> str:
 
 def terminal(text: str) -> str:
     """Text a server controls, safe for a terminal: escape sequences removed, any other
-    control character shown escaped, line breaks kept."""
+    control character shown escaped, line breaks kept (our own layout is made of them:
+    server text inside it goes through ``one_line`` first)."""
     return "\n".join(printable(_ESCAPES.sub("", line)) for line in text.split("\n"))
+
+
+#: Every character that ends a line somewhere: a terminal (LF, CR, VT, FF), ``str.splitlines``
+#: (FS, GS, RS, NEL, LS, PS), and a CI's report viewer.
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Text a server controls, made to stay inside the one line it is embedded in: each line
+    break shown escaped (``\\n``, ``\\r``), so a server cannot start a line of its own (a fake
+    verdict, a fake error) in our output or in a report."""
+    return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
+def option_names(message: str, names: Mapping[str, str]) -> str:
+    """A library message with the Python argument names in ``names`` replaced by the option
+    that sets them (``base_url`` -> ``--base-url``): people typed options, not arguments."""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    return pattern.sub(lambda m: names[m.group()], message)
+
+
+# -- output to a reader that may go away ------------------------------------------------------
+
+
+class _PipeSafe:
+    """A text stream that survives its reader going away (``| head``): on the first
+    BrokenPipeError the file descriptor is pointed at /dev/null (the standard recipe, so the
+    interpreter's last flush cannot fail either) and what follows is dropped. The command
+    goes on and ends with its own exit code (its reports written)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._to_devnull()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        self.broken = True
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def pipe_guard() -> Iterator[None]:
+    """Run a command with stdout and stderr that a closed pipe cannot break (see ``_PipeSafe``);
+    everything is flushed before the block ends, so a closed pipe is found here, not at exit."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PipeSafe(sys.stdout), _PipeSafe(sys.stderr)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = saved
 
 
 # -- TLS -------------------------------------------------------------------------------------
@@ -203,14 +299,41 @@ def port(text: str) -> int:
 
 
 def report_path(text: str) -> Path:
-    """A report file to write at the end: its folder is created now, and it must be writable."""
+    """A report file to write at the end: its folder is created now and must be writable (a
+    bad path fails before the run, not after it). The file itself is not touched until it is
+    written whole (``write_atomic``)."""
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder, not a file")
+    for parent in path.parents:  # mkdir would say "File exists" for a file on the way
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(f"cannot write {text}: {parent} is not a folder")
+            break
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a"):
-            pass  # created (or kept) now, so a bad path fails before the run, not after it
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass  # the folder takes a new file: the report will be written there and renamed
     except OSError as exc:
         raise argparse.ArgumentTypeError(f"cannot write {text}: {exc.strerror or exc}") from None
     return path
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: into a temporary file in the same
+    folder, then renamed over ``path``, so an interrupted or failed write never leaves an
+    empty or truncated file (a CI would read it as a report)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the report from CI users
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
