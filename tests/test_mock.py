@@ -387,3 +387,33 @@ async def test_in_process_through_asgi_transport(ls_mock_app: Any) -> None:
         conn = await client.get_connection(4)
     assert conn.provider == "VertexAI"
     assert conn.google_project_id == "acme-ml"
+
+
+def test_community_serves_a_schema_without_the_endpoint(make_mock: Any) -> None:
+    community = make_mock(defects=["community"])
+    served = community.http.get("/docs/api/schema/json/")
+    assert served.status_code == 200
+    schema = served.json()
+    assert schema["components"] == SPEC["components"], "the rest of the schema is served"
+    assert not any(path.startswith("/api/model-provider-connections") for path in schema["paths"])
+
+
+def test_importing_the_mock_without_its_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+    import sys
+
+    import ls_model_providers
+
+    monkeypatch.setattr(ls_model_providers, "mock", ls_model_providers.mock)  # put back after
+    for name in list(sys.modules):
+        if name.startswith("ls_model_providers.mock") or name == "jwt":
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "jwt", None)
+    with pytest.raises(ModuleNotFoundError) as info:
+        importlib.import_module("ls_model_providers.mock")
+    assert str(info.value) == (
+        "install the mock extra: pip install 'ls-model-providers[mock]' (missing module: jwt)"
+    )
+    assert info.value.name == "jwt"

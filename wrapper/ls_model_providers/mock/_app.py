@@ -9,7 +9,8 @@ Routes (everything else is Label Studio's HTML 404 page):
 * ``POST /api/token/refresh/`` - personal access token refresh -> ``{"access": ...}``.
 * ``GET|POST /api/token/`` - list / create the caller's personal access token.
 * ``GET /api/current-user/whoami`` - the authenticated user.
-* ``GET /docs/api/schema/json/`` - the served OpenAPI schema (our fragment).
+* ``GET /docs/api/schema/json/`` - the served OpenAPI schema (our fragment; with the
+  ``community`` defect, without the model provider connection paths, as Community serves it).
 * ``GET /_mock/stats`` - request, status and injected-fault counters (mock only).
 
 Order of checks, as Django REST framework does it: authentication (401), permission
@@ -62,6 +63,8 @@ NOT_FOUND = "No ModelProviderConnection matches the given query."
 UNKNOWN_TOKEN = "Invalid token."  # noqa: S105 - DRF's message, not a token
 #: DRF's parsers, as a ModelViewSet's OPTIONS lists them on Label Studio.
 PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+#: The schema paths a Community server does not have (model provider connections).
+_ENTERPRISE = re.compile(r"/api/model-provider-connections(/|$)")
 #: A DefaultRouter detail route: the lookup, then an optional format suffix.
 _LOOKUP = re.compile(r"(?P<pk>[^/.]+)(?:\.(?P<format>[a-z0-9]+))?")
 PAGE_404 = (
@@ -309,7 +312,7 @@ class _Views:
                 # the real serializer: even where `username` is not otherwise sent).
                 body["created_by"].update(first_name="Deleted", last_name="User", email="Deleted",
                                           username="Deleted")  # fmt: skip
-        if self.s.model_params == "string":
+        if self.s.model_params == "string" and "model_params" in conn:
             body["model_params"] = json.dumps(conn["model_params"])
         defects = self.s.defects
         if "wrong_type" in defects:
@@ -566,7 +569,12 @@ class _Views:
     async def schema(self, request: Request) -> Response:
         if self.s.replay is not None and not self.s.replay.serves_fragment():
             return self.not_found_page()  # a snapshot holds the schema's hash, not the schema
-        return JSONResponse(load_spec(), media_type="application/vnd.oai.openapi+json")
+        schema = load_spec()
+        if "community" in self.s.defects:
+            # Community serves its schema, without the Enterprise-only paths.
+            paths = schema.get("paths", {})
+            schema = {**schema, "paths": {p: v for p, v in paths.items() if not _ENTERPRISE.match(p)}}  # fmt: skip
+        return JSONResponse(schema, media_type="application/vnd.oai.openapi+json")
 
     async def stats(self, request: Request) -> Response:
         return JSONResponse(

@@ -67,15 +67,73 @@ class MockData:
 
     @classmethod
     def from_json(cls, path: str | Path) -> MockData:
-        """Load ``{"users": [...], "connections": [...]}`` (the shape of ``to_json``)."""
-        raw = json.loads(Path(path).read_text())
-        return cls(users=[User(**u) for u in raw["users"]], connections=list(raw["connections"]))
+        """Load ``{"users": [...], "connections": [...]}`` (the shape of ``to_json``).
+
+        ``ValueError`` names the file and what is wrong with it (unreadable, not JSON, not
+        that shape), so a bad ``--data`` file is a usage error that says which and why.
+        """
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except ValueError as exc:  # not UTF-8, not JSON
+            raise ValueError(f"{path} is not JSON: {exc}") from None
+        for key in ("users", "connections"):  # the shape first, then each item
+            _list(raw, key, path)
+        return cls(users=_users(raw, path), connections=_connections(raw, path))
 
     def to_json(self) -> str:
         return json.dumps(
             {"users": [attrs.asdict(u) for u in self.users], "connections": self.connections},
             indent=2,
         )
+
+
+_SHAPE = 'an object {"users": [...], "connections": [...]}, as MockData.to_json() writes it'
+
+
+def _list(raw: Any, key: str, path: str | Path) -> list[Any]:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} is not mock data: expected {_SHAPE}")
+    items = raw.get(key)
+    if not isinstance(items, list):
+        raise ValueError(f"{path} is not mock data: no {key!r} list; expected {_SHAPE}")
+    return items
+
+
+def _users(raw: Any, path: str | Path) -> list[User]:
+    users = []
+    for index, item in enumerate(_list(raw, "users", path)):
+        try:
+            if not isinstance(item, dict):
+                raise TypeError("not an object")
+            user = User(**item)
+            if type(user.id) is not int or type(user.organization) is not int:
+                raise TypeError("id and organization must be integers")
+            if not isinstance(user.token, str) or not user.token:
+                raise TypeError("token must be a non-empty string")
+        except TypeError as exc:
+            raise ValueError(f"{path}: users[{index}]: {exc}") from None
+        users.append(user)
+    if not users:
+        raise ValueError(f"{path}: no users (the first one is the admin whose token is printed)")
+    return users
+
+
+def _connections(raw: Any, path: str | Path) -> list[dict[str, Any]]:
+    connections = _list(raw, "connections", path)
+    for index, item in enumerate(connections):
+        where = f"{path}: connections[{index}]"
+        if not isinstance(item, dict):
+            raise ValueError(f"{where}: not an object")
+        for key in ("id", "organization"):
+            if type(item.get(key)) is not int:
+                raise ValueError(f"{where}: {key!r} must be an integer")
+        if "created_by" not in item or (
+            item["created_by"] is not None and type(item["created_by"]) is not int
+        ):
+            raise ValueError(f"{where}: 'created_by' must be a user id or null")
+    return connections
 
 
 def _params(*extra: str) -> dict[str, Any]:
