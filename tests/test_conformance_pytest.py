@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,76 @@ def test_the_suites_modules_import_each_other_without_a_cycle() -> None:
     for module in sorted(graph):
         if module != "__init__":
             visit(module, [])
+
+
+def _hide(monkeypatch: pytest.MonkeyPatch, module: str) -> None:
+    """``module`` cannot be imported until the test ends; the suite's modules are imported again."""
+    import ls_model_providers
+
+    monkeypatch.setattr(ls_model_providers, "conformance", conformance)  # put back after
+    for name in list(sys.modules):
+        if name.startswith("ls_model_providers.conformance"):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)
+
+
+@pytest.mark.parametrize("module", ["hypothesis", "schemathesis", "yaml"])
+def test_importing_the_suite_without_its_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, module: str
+) -> None:
+    import importlib
+
+    _hide(monkeypatch, module)
+    with pytest.raises(ModuleNotFoundError) as info:
+        importlib.import_module("ls_model_providers.conformance")
+    assert str(info.value) == (
+        "install the conformance extra: pip install 'ls-model-providers[conformance]' "
+        f"(missing module: {module})"
+    )
+
+
+def test_the_suite_under_pytest_without_its_extra_is_one_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # yaml: hypothesis and schemathesis are pytest plugins, which pytest itself imports.
+    _hide(monkeypatch, "yaml")
+    result = pytester.runpytest_inprocess(*SUITE)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    text = result.stdout.str() + result.stderr.str()
+    assert (
+        "install the conformance extra: pip install 'ls-model-providers[conformance]' "
+        "(missing module: yaml)" in text
+    )
+    assert "Traceback" not in text and "ModuleNotFoundError" not in text, text
+
+
+def test_the_documented_snapshot_override_works_for_both_fixtures(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """The conftest.py the plugin's docstring shows (a session-scoped override), as written."""
+    from ls_model_providers import pytest_plugin
+    from ls_model_providers.snapshot import record
+
+    docs = pytest_plugin.__doc__ or ""
+    example = docs.split("# conftest.py\n", 1)[1].split("\n\n", 1)[0]
+    example += "\n" + docs.split("# conftest.py\n", 1)[1].split("\n\n", 2)[1]
+    conftest = textwrap.dedent(example)
+    assert '@pytest.fixture(scope="session")' in conftest
+    with serve_in_thread(create_app()) as served:
+        recording = record(served.base_url + "/", served.token, ids=[1])
+    snapshot = pytester.path / "tests" / "prod-snapshot.json"
+    snapshot.parent.mkdir()
+    recording.snapshot.write(snapshot)
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(
+        test_it="""
+        def test_app(ls_mock_app):
+            assert ls_mock_app.state.mock.replay is not None
+
+        def test_server(ls_mock_server):
+            assert ls_mock_server.state.replay is not None
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=2)

@@ -14,7 +14,16 @@ Fixtures for testing your own code against the mock:
   ``ls_mock_server.base_url``, ``ls_mock_server.token``, ``ls_mock_server.state``.
 * ``ls_mock_snapshot`` - the snapshot both replay instead of the default data (what your
   deployment answered; ``ls-model-providers snapshot``): ``--ls-snapshot FILE``, or override
-  this fixture in a conftest.py. ``None`` (the default): the mock's own data.
+  this fixture in a conftest.py. ``None`` (the default): the mock's own data. An override
+  must be session-scoped, like ``ls_mock_server`` which uses it (pytest refuses a
+  function-scoped fixture under a session-scoped one: ScopeMismatch)::
+
+      # conftest.py
+      import pytest
+
+      @pytest.fixture(scope="session")
+      def ls_mock_snapshot():
+          return "tests/prod-snapshot.json"
 
 Example::
 
@@ -23,7 +32,9 @@ Example::
         assert client.get_connection(1).provider == "OpenAI"
 
 Imports are lazy, so installing the package without the ``mock`` extra costs pytest nothing;
-a fixture used without it fails with the one "install the mock extra" message.
+a fixture used without it fails with the one "install the mock extra" message, and
+``pytest --pyargs ls_model_providers.conformance`` without the ``conformance`` extra is a
+usage error with the same kind of message, before anything is collected.
 """
 
 from __future__ import annotations
@@ -53,6 +64,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ls-snapshot", default=None, help="the mock fixtures replay this snapshot file")  # fmt: skip
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """``--pyargs ls_model_providers.conformance`` without the extra: one message, not an
+    ImportError at collection."""
+    suite = "ls_model_providers.conformance"
+    if not config.getoption("pyargs", False) or not any(
+        str(arg) == suite or str(arg).startswith(f"{suite}.") for arg in config.args
+    ):
+        return
+    try:
+        import ls_model_providers.conformance  # noqa: F401 - raises the one message
+    except ImportError as exc:
+        raise pytest.UsageError(f"ls-model-providers conformance: {exc}") from None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With the conformance tests collected, check their options now: a bad one is a usage
     error naming the ``--ls-*`` option, before any test runs."""
@@ -77,7 +102,8 @@ def _mock() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def ls_mock_snapshot(pytestconfig: pytest.Config) -> str | None:
-    """The snapshot file the mock fixtures replay (``--ls-snapshot``); None: the default data."""
+    """The snapshot file the mock fixtures replay (``--ls-snapshot``); None: the default data.
+    Override it in a conftest.py with ``@pytest.fixture(scope="session")``."""
     path: str | None = pytestconfig.getoption("--ls-snapshot")
     return path
 

@@ -11,22 +11,37 @@ From Python::
 
 Under pytest: ``pytest --pyargs ls_model_providers.conformance --ls-base-url URL``.
 
+Needs the ``conformance`` extra: without it, importing this package raises
+``ModuleNotFoundError("install the conformance extra: pip install
+'ls-model-providers[conformance]' (missing module: ...)")``, the one message for a missing
+extra (checked here without importing them: schemathesis is imported when a run starts).
+
 Modules: ``_run`` (a run, start to verdict), ``_checks`` (the hand-written checks),
 ``_fuzz`` (schemathesis), ``_context`` (what a check gets), ``_guard`` (the one path to the
 deployment), ``_report`` (console, JUnit, JSON), ``_text`` (reproductions), ``_specdiff``.
 """
 
+from importlib.util import find_spec
+
 from ls_model_providers.cli._shared import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_NOT_SERVED,
     EXIT_OK,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
+    missing_extra,
 )
 
-from ._model import CheckResult, Report, RunConfig, UsageError
-from ._run import check_names, run, validate
+#: What the extra brings that this package imports (the mock is only needed without a URL).
+EXTRA_MODULES = ("schemathesis", "hypothesis", "yaml")
+for _name in EXTRA_MODULES:
+    if find_spec(_name) is None:
+        raise ModuleNotFoundError(missing_extra("conformance", _name), name=_name)
+
+from ._model import CheckResult, Report, RunConfig, UsageError  # noqa: E402 - after the check
+from ._run import Interrupted, check_names, run, validate  # noqa: E402
 
 #: The exit code of a conformant run.
 EXIT_CONFORMANT = EXIT_OK
@@ -35,10 +50,12 @@ __all__ = [
     "EXIT_CONFORMANT",
     "EXIT_CREDENTIALS",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "EXIT_NOT_SERVED",
     "EXIT_UNREACHABLE",
     "EXIT_USAGE",
     "CheckResult",
+    "Interrupted",
     "Report",
     "RunConfig",
     "UsageError",

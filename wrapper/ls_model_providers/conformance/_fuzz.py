@@ -199,13 +199,13 @@ class _Judge:
 def fuzz(ctx: Context, progress: Callable[[str], None]) -> Iterator[CheckResult]:
     """Judge the existing connection, then K positive and K negative generated cases.
 
-    A run stopped on the way (``Stop``: its budget or deadline) still yields what was found
-    before it, then stops.
+    A run stopped on the way (``Stop``: its budget or deadline; or Ctrl-C) still yields what
+    was found before it, then stops.
     """
     judge = _Judge(ctx)
     try:
         _judge_all(ctx, judge, progress)
-    except Stop:
+    except (Stop, KeyboardInterrupt):
         yield from judge.results()
         raise
     yield from judge.results()
@@ -218,11 +218,16 @@ def _judge_all(ctx: Context, judge: _Judge, progress: Callable[[str], None]) -> 
         path_parameters={"id": ctx.connection_id}, headers={"Authorization": CREDENTIALS}
     )
     judge.judge(explicit, [*RESPONSE_CHECKS, oas.ignored_auth])
-    progress(f"  ....  schemathesis: {count} positive and {count} negative cases")
-    for case in _draw(operation, GenerationMode.POSITIVE, count, ctx.seed):
+    positive = _draw(operation, GenerationMode.POSITIVE, count, ctx.seed)
+    negative = _draw(operation, GenerationMode.NEGATIVE, count, ctx.seed)
+    progress(
+        f"  ....  schemathesis: 1 + {len(positive)} positive and {len(negative)} negative cases "
+        "(the existing connection, then generated ones)"
+    )
+    for case in positive:
         case.headers = {**(case.headers or {}), "Authorization": CREDENTIALS}
         judge.judge(case, RESPONSE_CHECKS)
-    for case in _draw(operation, GenerationMode.NEGATIVE, count, ctx.seed):
+    for case in negative:
         # A case whose negative part is the Authorization header keeps its own (bad) one.
         generated = {k.lower(): v for k, v in (case.headers or {}).items()}
         if "authorization" not in generated:

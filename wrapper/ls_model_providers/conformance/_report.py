@@ -2,9 +2,11 @@
 
 Credentials never reach them (every text of a ``Report`` was scrubbed when the run ended).
 Text the server controls is made safe where it is written: escape sequences and control
-characters never reach a terminal, characters XML cannot hold never reach the JUnit file.
-JUnit always has a failing testcase when the exit code is not 0, so a CI that reads only
-JUnit sees what the exit code says.
+characters never reach a terminal, characters XML cannot hold never reach the JUnit file,
+and a line break in it is shown escaped (``\\n``) so it cannot start a line of its own (a
+forged verdict); only our own layout breaks lines. JUnit always has a failing testcase when
+the exit code is not 0, so a CI that reads only JUnit sees what the exit code says. A report
+file is written whole or not at all (a temporary file, renamed).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from ls_model_providers.cli._shared import EXIT_OK, terminal
+from ls_model_providers.cli._shared import EXIT_OK, one_line, terminal, write_atomic
 
 from ._model import CheckResult, Report
 from ._text import xml_safe
@@ -23,35 +25,45 @@ from ._text import xml_safe
 _MARKS = {"pass": "PASS", "fail": "FAIL", "note": "NOTE"}
 
 
-def console(report: Report) -> str:
-    """The summary table, then each failure with its reproduction."""
+def console(report: Report, *, final: bool = True) -> str:
+    """The summary table, then each failure with its reproduction, then the verdict with the
+    exit code; ``final=False`` when something after the suite decides the exit code (the
+    baseline comparison), whose own last line then states it."""
     width = max([len(r.name) for r in report.results] + [5])
     methods = ", ".join(f"{m} {n}" for m, n in sorted(report.methods.items()))
+    version = one_line(report.server_version or "unknown")
     lines = [
         *report.warnings,
         "",
-        f"target   {report.target}{'  (embedded mock)' if report.embedded else ''}",
-        f"server   {report.server_version or 'unknown'}    connection id {report.connection_id or '-'}",
+        f"target   {one_line(report.target)}{'  (embedded mock)' if report.embedded else ''}",
+        f"server   {version}    connection id {report.connection_id or '-'}",
         f"requests {report.requests} ({methods}) in {report.duration:.1f} s",
         "",
         f"{'check'.ljust(width)}  result  detail",
         f"{'-' * width}  ------  {'-' * 40}",
     ]
     for result in report.results:
-        lines.append(f"{result.name.ljust(width)}  {_MARKS[result.outcome]:6}  {result.summary}")
+        summary = one_line(result.summary)
+        lines.append(f"{result.name.ljust(width)}  {_MARKS[result.outcome]:6}  {summary}")
     for result in report.failed:
-        lines += ["", f"FAIL {result.name}: {result.summary}"]
-        lines += [f"    - {detail}" for detail in result.details]
+        lines += ["", f"FAIL {result.name}: {one_line(result.summary)}"]
+        lines += [f"    - {one_line(detail)}" for detail in result.details]
         if result.repro:
-            lines.append(f"    reproduce: {result.repro}")
-    lines += ["", *report.warnings, f"verdict: {report.verdict} (exit {report.exit_code})"]
+            lines.append(f"    reproduce: {one_line(result.repro)}")
+    verdict = one_line(report.verdict)
+    last = (
+        f"verdict: {verdict} (exit {report.exit_code})"
+        if final
+        else f"suite verdict: {verdict} (the exit code follows the baseline comparison)"
+    )
+    lines += ["", *report.warnings, last]
     return terminal("\n".join(lines))
 
 
 def write_json(report: Report, path: str | Path) -> None:
     data = attrs.asdict(report)
     data["failed"] = [r.name for r in report.failed]
-    _write(path, json.dumps(data, indent=2) + "\n")
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_junit(report: Report, path: str | Path) -> None:
@@ -67,7 +79,7 @@ def write_junit(report: Report, path: str | Path) -> None:
     for name, value in [
         ("target", report.target),
         ("exit_code", str(report.exit_code)),
-        ("verdict", report.verdict),
+        ("verdict", one_line(report.verdict)),
         *(("warning", w) for w in report.warnings),
     ]:
         ET.SubElement(properties, "property", name=name, value=xml_safe(value))
@@ -75,21 +87,15 @@ def write_junit(report: Report, path: str | Path) -> None:
         case = ET.SubElement(
             suite, "testcase", classname=result.name.split(".")[0], name=xml_safe(result.name)
         )
-        text = "\n".join(
-            [result.summary, *result.details]
-            + ([f"reproduce: {result.repro}"] if result.repro else [])
+        text = "\n".join(  # one line each: a server's line breaks stay escaped, as data
+            [one_line(result.summary), *map(one_line, result.details)]
+            + ([f"reproduce: {one_line(result.repro)}"] if result.repro else [])
         )
         if result.outcome == "fail":
-            failure = ET.SubElement(case, "failure", message=xml_safe(result.summary))
+            failure = ET.SubElement(case, "failure", message=xml_safe(one_line(result.summary)))
             failure.text = xml_safe(text)
         else:
             ET.SubElement(case, "system-out").text = xml_safe(text)
     if report.warnings:
         ET.SubElement(suite, "system-err").text = xml_safe("\n".join(report.warnings))
-    _write(path, ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n")
-
-
-def _write(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n")

@@ -3,7 +3,11 @@
 ``run`` never raises for what a deployment does: every way a run can end is a ``Report``
 with an exit code (``cli._shared``) and, when that code is not 0, at least one failing
 result saying why. Only a configuration it cannot use is an exception (``UsageError``),
-raised before any request.
+raised before any request; and Ctrl-C, which ends the run and raises ``Interrupted`` (a
+``KeyboardInterrupt``) carrying the report of what was found until then.
+
+Text a server controls never holds a line break in a report: each summary, detail, verdict
+and reproduction is one line (``one_line``), so no server can forge a line of the output.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from ls_model_providers._spec import load_spec
 from ls_model_providers.cli._shared import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_NOT_SERVED,
     EXIT_OK,
     EXIT_UNREACHABLE,
@@ -39,6 +44,7 @@ from ls_model_providers.cli._shared import (
     INSECURE_WARNING,
     ConfigurationError,
     missing_extra,
+    one_line,
     terminal,
     tls_hint,
     trust,
@@ -67,6 +73,7 @@ RUN_NAMES = (
     "run.configuration",
     "run.budget",
     "run.deadline",
+    "run.interrupted",
     "run.safety",
     "run.internal",
 )
@@ -81,6 +88,16 @@ def check_names() -> list[str]:
     from ._fuzz import NAMES
 
     return [name for name, _ in CHECKS] + [f"schemathesis.{n}" for n in NAMES] + list(RUN_NAMES)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C ended a run: ``report`` holds what was found until then, a failing
+    ``run.interrupted`` result, and exit code 130. A ``KeyboardInterrupt``, so whatever
+    stops on Ctrl-C still does."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(report.verdict)
+        self.report = report
 
 
 class _Target(NamedTuple):
@@ -167,41 +184,67 @@ def run(config: RunConfig, progress: Progress = lambda _line: None) -> Report:
     except ImportError as exc:
         raise UsageError(missing_extra("conformance", exc)) from None
     started = time.monotonic()
-    with _target(config) as target:
-        ctx = _context(target, config)
-        report = Report(target=target.base_url, embedded=target.embedded, exit_code=EXIT_OK,
-                        verdict="", seed=config.seed)  # fmt: skip
-        if config.insecure:
-            report.warnings.append(INSECURE_WARNING)
-
-        def add(result: CheckResult) -> None:
-            report.results.append(result)
-            mark = {"pass": "ok", "fail": "FAIL", "note": "note"}[result.outcome]
-            progress(terminal(ctx.scrub(f"  {mark:4}  {result.name}: {result.summary}")))
-
-        progress(terminal(f"conformance of GET /{C.ENDPOINT_PATH}{{id}}/ at {target.base_url}"))
-        ending: _Ending | None = None
-        try:
-            ending = _preflight(ctx, config, target.connection_id)
-            if ending is None:
-                report.connection_id = ctx.connection_id
-                ctx.operation = _fuzz.load_operation(ctx, verify=not config.insecure)
-                _checks(ctx, add, progress)
-        except Stop as stop:
-            add(_limit(stop, config))
-        except Exception as exc:  # noqa: BLE001 - whatever a deployment makes a library do ends in a verdict
-            summary = f"a check could not complete: {type(exc).__name__}: {exc}"
-            add(CheckResult("run.internal", "fail", summary))
-        finally:
-            ctx.http.close()  # and its transport, the guard, and the network client under it
-        _finish(report, ending, add)
-        report.server_version = ctx.server_version
-        report.requests = len(ctx.guard.exchanges)
-        for exchange in ctx.guard.exchanges:
-            report.methods[exchange.method] = report.methods.get(exchange.method, 0) + 1
-        report.duration = time.monotonic() - started
-        _scrub(report, ctx.scrub)
+    report = Report(target=config.base_url or "(embedded mock)", embedded=not config.base_url,
+                    exit_code=EXIT_OK, verdict="", seed=config.seed)  # fmt: skip
+    scrub: Scrubber | None = None
+    try:
+        with _target(config) as target:
+            report.target, report.embedded = target.base_url, target.embedded
+            ctx = _context(target, config)
+            scrub = ctx.scrub
+            _suite(report, ctx, config, target, progress, _fuzz)
+    except KeyboardInterrupt:  # at any point: in a check, starting or stopping the mock
+        _interrupted(report, started, scrub)
+        raise Interrupted(report) from None
+    report.duration = time.monotonic() - started
     return report
+
+
+def _suite(
+    report: Report,
+    ctx: Context,
+    config: RunConfig,
+    target: _Target,
+    progress: Progress,
+    fuzz: Any,
+) -> None:
+    """The run proper, filling ``report``; a Ctrl-C in a check ends it with everything found
+    until then (``KeyboardInterrupt`` is raised again once the report is complete)."""
+    if config.insecure:
+        report.warnings.append(INSECURE_WARNING)
+
+    def add(result: CheckResult) -> None:
+        report.results.append(result)
+        mark = {"pass": "ok", "fail": "FAIL", "note": "note"}[result.outcome]
+        progress(terminal(ctx.scrub(f"  {mark:4}  {result.name}: {one_line(result.summary)}")))
+
+    progress(terminal(f"conformance of GET /{C.ENDPOINT_PATH}{{id}}/ at {target.base_url}"))
+    ending: _Ending | None = None
+    interrupted = False
+    try:
+        ending = _preflight(ctx, config, target.connection_id)
+        if ending is None:
+            report.connection_id = ctx.connection_id
+            ctx.operation = fuzz.load_operation(ctx, verify=not config.insecure)
+            _checks(ctx, add, progress)
+    except Stop as stop:
+        add(_limit(stop, config))
+    except KeyboardInterrupt:
+        interrupted = True
+    except Exception as exc:  # noqa: BLE001 - whatever a deployment makes a library do ends in a verdict
+        summary = f"a check could not complete: {type(exc).__name__}: {exc}"
+        add(CheckResult("run.internal", "fail", summary))
+    finally:
+        ctx.http.close()  # and its transport, the guard, and the network client under it
+    if not interrupted:
+        _finish(report, ending, add)
+    report.server_version = ctx.server_version
+    report.requests = len(ctx.guard.exchanges)
+    for exchange in ctx.guard.exchanges:
+        report.methods[exchange.method] = report.methods.get(exchange.method, 0) + 1
+    _scrub(report, ctx.scrub)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def _context(target: _Target, config: RunConfig) -> Context:
@@ -381,11 +424,26 @@ def _finish(report: Report, ending: _Ending | None, add: Callable[[CheckResult],
         report.exit_code, report.verdict = EXIT_OK, "CONFORMANT"
 
 
+def _interrupted(report: Report, started: float, scrub: Scrubber | None) -> None:
+    """A report stopped by Ctrl-C: what was found, a failing ``run.interrupted``, exit 130."""
+    ran = sum(r.name not in RUN_NAMES for r in report.results)
+    after = f"after {ran} result(s) and {report.requests} request(s)"
+    report.results.append(CheckResult("run.interrupted", "fail", f"interrupted (Ctrl-C) {after}"))
+    report.exit_code = EXIT_INTERRUPTED
+    report.verdict = f"INTERRUPTED (Ctrl-C) {after}: the checks that did not run are not reported"
+    report.duration = time.monotonic() - started
+    if scrub is not None:
+        _scrub(report, scrub)
+
+
 def _scrub(report: Report, scrub: Scrubber) -> None:
-    """Credentials (and secret values seen in bodies) out of every text of the report."""
-    report.verdict = scrub(report.verdict)
-    report.server_version = scrub(report.server_version) if report.server_version else None
+    """Credentials (and secret values seen in bodies) out of every text of the report, and
+    each text on one line: a server's line breaks cannot start a line of the report."""
+    report.verdict = one_line(scrub(report.verdict))
+    report.server_version = (
+        one_line(scrub(report.server_version)) if report.server_version else None
+    )
     for result in report.results:
-        result.summary = scrub(result.summary)
-        result.details = [scrub(d) for d in result.details]
-        result.repro = scrub(result.repro) if result.repro else None
+        result.summary = one_line(scrub(result.summary))
+        result.details = [one_line(scrub(d)) for d in result.details]
+        result.repro = one_line(scrub(result.repro)) if result.repro else None
