@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -168,7 +169,7 @@ def test_mock_refuses_a_certificate_it_cannot_use(
     bad.write_text("nope")
     code, out, err = run(capsys, "mock", "--port", "0", "--certfile", str(bad))
     assert (code, out) == (2, "")
-    assert "cannot use --certfile/--keyfile" in err
+    assert f"cannot use --certfile {bad}: not a PEM certificate with its private key" in err
 
 
 @pytest.mark.parametrize(
@@ -269,13 +270,18 @@ def _start_mock(*extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     )
     assert process.stdout is not None
     printed: dict[str, str] = {}
-    for _ in range(4):
+    while "curl" not in printed:
         line = process.stdout.readline()
+        if not line:
+            raise AssertionError(f"the mock exited: {process.communicate(timeout=5)}")
         if "export " in line:
             key, _, value = line.strip().removeprefix("export ").partition("=")
-            printed[key] = value
-        if "curl" in line:
+            printed[key] = shlex.split(value)[0]  # as a shell reads it
+        elif "curl" in line:
             printed["curl"] = line.strip()
+        elif line.strip():
+            printed.setdefault("other", "")
+            printed["other"] += line
     return process, printed
 
 
@@ -305,6 +311,11 @@ def test_mock_command_serves_prints_and_stops_on_sigterm() -> None:
         )
         assert response.status_code == 200
         assert isinstance(response.json()["model_params"], str)
+        from ls_model_providers import Client
+
+        personal = printed["LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"]  # the README's example reads it
+        with Client(base_url=base_url, api_key=personal) as client:
+            assert client.get_connection(1).id == 1
     finally:
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=15)
@@ -340,3 +351,278 @@ def test_mock_command_loads_a_data_file(tmp_path: Any) -> None:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=15)
     assert process.returncode == 0
+
+
+# -- what a new user ran into ------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_target")
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["get", "1"], "--base-url"),
+        (["get", "1", "--base-url", "http://127.0.0.1:1"], "--api-key"),
+        (["get", "1", "--base-url", "ls.example.com", "--api-key", CANARY], "--base-url"),
+        (["get", "1", "--base-url", "http://u:p@ls.example.com", "--api-key", CANARY], "--base-url"),
+        (["get", "1", "--base-url", "http://127.0.0.1:1", "--api-key", "bad key"], "--api-key"),
+    ],
+)  # fmt: skip
+def test_get_messages_name_options_not_arguments(
+    capsys: pytest.CaptureFixture[str], argv: list[str], option: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert option in err
+    assert "base_url" not in err and "api_key" not in err, err
+
+
+def test_get_an_untrusted_certificate_says_the_reason_and_the_clis_fix_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .servers import certificates
+
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    certs = certificates(tmp_path)
+    app = create_app(data=default_data(CANARY))
+    with serve_in_thread(app, certfile=str(certs.cert), keyfile=str(certs.key)) as served:
+        code, out, err = run(capsys, "get", "1", "--base-url", served.base_url, "--api-key", CANARY)
+    assert (code, out) == (5, "")
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith("error: TLS certificate not trusted (")
+    assert "certificate" in lines[0].split("(", 1)[1]  # OpenSSL's reason
+    assert lines[1].startswith("  fix: pass the deployment's CA bundle with --cacert FILE")
+    assert "verify=" not in err, "the library's fix names a Python argument"
+
+
+def test_get_server_text_never_starts_a_line_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    from .servers import Override, ls_error
+
+    app = create_app(data=default_data(CANARY))
+    app.add_middleware(Override, rule=lambda *_: ls_error(500, "boom\r\nfake: line"))
+    with serve_in_thread(app) as served:
+        code, out, err = run(capsys, "get", "1", "--base-url", served.base_url, "--api-key", CANARY)
+    assert (code, out) == (1, "")
+    assert len(err.splitlines()) == 1, err
+    assert "\r" not in err
+    assert "boom\\r\\nfake: line" in err, "the text is kept, shown escaped"
+
+
+@pytest.mark.parametrize("command", ["get", "mock", "conformance", "spec-diff", "snapshot", "snapshot-diff"])  # fmt: skip
+def test_version_after_any_command(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    from ls_model_providers import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main([command, "--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ls-model-providers {__version__}"
+
+
+def test_a_report_path_through_a_file_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(SystemExit) as info:
+        main(["conformance", "--json-report", str(afile / "r.json")])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert f"{afile} is not a folder" in err
+    assert "File exists" not in err
+
+
+def test_a_report_path_is_checked_but_not_created_before_the_run(tmp_path: Any) -> None:
+    """An empty file left by the option check would read as a report (a Ctrl-C, a crash)."""
+    from ls_model_providers.cli._shared import report_path
+
+    path = tmp_path / "new" / "r.json"
+    assert report_path(str(path)) == path
+    assert path.parent.is_dir()
+    assert list(path.parent.iterdir()) == []
+
+
+# -- the mock command's banner and options (served by a no-op uvicorn: nothing listens) --------
+
+
+@pytest.fixture
+def banner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run ``mock`` in-process up to its banner; uvicorn is not started."""
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+
+    def start(*argv: str) -> tuple[int, list[str], str]:
+        code, out, err = run(capsys, "mock", "--port", "0", *argv)
+        return code, out.splitlines(), err
+
+    return start
+
+
+def _exports(lines: list[str]) -> dict[str, str]:
+    """The banner's export lines, read as a shell reads them."""
+    found = {}
+    for line in lines:
+        words = shlex.split(line)
+        if words[:1] == ["export"]:
+            name, _, value = words[1].partition("=")
+            found[name] = value
+    return found
+
+
+def test_mock_banner_prints_a_personal_access_token_for_the_admin(banner: Any) -> None:
+    code, lines, _ = banner()
+    assert code == 0
+    exports = _exports(lines)
+    assert set(exports) == {
+        "LABEL_STUDIO_URL",
+        "LABEL_STUDIO_API_KEY",
+        "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN",
+    }
+    assert exports["LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"].count(".") == 2  # a JWT
+
+
+def test_mock_banner_shell_quotes_every_value(banner: Any) -> None:
+    key = "k$(touch${IFS}pwned)';`id`"
+    code, lines, _ = banner("--api-key", key)
+    assert code == 0
+    assert _exports(lines)["LABEL_STUDIO_API_KEY"] == key
+    curl = next(line for line in lines if "curl" in line)
+    assert shlex.split(curl)[-1].endswith("/api/model-provider-connections/1/")
+
+
+def test_mock_banner_lists_the_defects_switched_on(banner: Any) -> None:
+    code, lines, _ = banner("--defect", "wrong_type", "--defect", "no_auth")
+    assert code == 0
+    assert "  defects on (a deliberately broken server): wrong_type, no_auth" in lines
+
+
+def test_mock_help_says_defect_can_be_repeated(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["mock", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "repeat it for several" in text
+    assert "community" in text
+
+
+def test_mock_refuses_a_key_the_client_would_refuse(banner: Any) -> None:
+    code, lines, err = banner("--api-key", "bad key")
+    assert (code, lines) == (2, [])
+    assert "--api-key has a white-space or control character at position 3" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"users": []}', "is not mock data: no 'connections' list"),
+        ("[1, 2]", "is not mock data: expected an object"),
+        ('{"connections": [], "user": []}', "is not mock data: no 'users' list"),
+        ('{"users": [{"id": 1}], "connections": []}', "users[0]: "),
+        ('{"users": [], "connections": []}', "no users"),
+        ("not json", "is not JSON: Expecting value: line 1 column 1"),
+    ],
+)
+def test_mock_data_errors_name_the_file_and_the_problem(
+    banner: Any, tmp_path: Any, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    code, lines, err = banner("--data", str(path))
+    assert (code, lines) == (2, [])
+    assert f"{path}" in err and message in err, err
+
+
+def test_mock_certificate_errors_name_the_file(banner: Any) -> None:
+    code, lines, err = banner("--certfile", "/nonexistent.pem")
+    assert (code, lines) == (2, [])
+    assert "--certfile /nonexistent.pem: No such file or directory" in err
+
+
+def test_mock_port_in_use_suggests_port_0(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code, _, err = run(capsys, "mock", "--port", str(taken.getsockname()[1]))
+    assert code == 2
+    assert "--port 0 for any free one" in err
+
+
+def test_spec_diff_against_a_community_mock_is_not_served(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serve_in_thread(create_app(defects=["community"])) as served:
+        code, out, _ = run(capsys, "spec-diff", "--base-url", served.base_url)
+    assert code == 3
+    assert "endpoint not in the served schema" in out
+
+
+# -- conformance: server text, the baseline's verdict, the progress line ---------------------
+
+FORGED = "Invalid token.\n\nverdict: CONFORMANT (exit 0)"
+
+
+def test_conformance_server_text_cannot_forge_a_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    from .servers import Override, ls_error
+
+    def rule(method: str, path: str, headers: dict[str, str]) -> Any:
+        return None if "authorization" in headers else ls_error(401, FORGED)
+
+    app = create_app(data=default_data(CANARY), defects=["wrong_type"])
+    app.add_middleware(Override, rule=rule)
+    junit, report = tmp_path / "j.xml", tmp_path / "r.json"
+    with serve_in_thread(app) as served:
+        code, out, err = run(
+            capsys, "conformance", "--base-url", served.base_url, "--api-key", CANARY, "--id", "1",
+            "--max-examples", "2", "--junit-xml", str(junit), "--json-report", str(report),
+        )  # fmt: skip
+    assert code == 1
+    for text in (out, err):
+        assert not any(line.startswith("verdict: CONFORMANT") for line in text.splitlines())
+    assert out.splitlines()[-1].startswith("verdict: NOT CONFORMANT")
+    assert "Invalid token.\\n\\nverdict: CONFORMANT (exit 0)" in err, "kept, escaped"
+    data = json.loads(report.read_text())
+    summaries = [r["summary"] for r in data["results"]]
+    assert any("\\n\\nverdict: CONFORMANT" in s for s in summaries), "escaped, as data"
+    assert not any("\n" in s for s in summaries)
+    for case in ET.parse(junit).getroot().iter("system-out"):  # noqa: S314 - written here
+        assert not any(line.startswith("verdict:") for line in (case.text or "").splitlines())
+
+
+def test_conformance_progress_line_says_what_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import ROOT
+
+    code, _, err = run(capsys, "conformance", "--max-examples", "3")
+    assert code == 0
+    assert "schemathesis: 1 + 3 positive and 3 negative cases" in err
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "1 + K positive and K negative generated cases" in readme
+
+
+def test_conformance_with_a_baseline_states_the_exit_code_it_returns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    before = tmp_path / "before.json"
+    with serve_in_thread(create_app()) as served:
+        target = ["--base-url", served.base_url, "--api-key", served.token]
+        assert run(capsys, "snapshot", *target, "--ids", "1", "-o", str(before))[0] == 0
+    with serve_in_thread(create_app(model_params="string")) as upgraded:
+        target = ["--base-url", upgraded.base_url, "--api-key", upgraded.token]
+        code, out, _ = run(
+            capsys, "conformance", *target, "--max-examples", "2", "--baseline", str(before)
+        )
+    assert code == 1
+    claims = [line for line in out.splitlines() if "(exit " in line]
+    assert claims == [line for line in claims if line.endswith("(exit 1)")], claims
+    assert out.splitlines()[-1].endswith("(exit 1)")

@@ -12,21 +12,25 @@
     ls-model-providers spec-diff (--base-url URL | --against FILE_OR_URL) [--cacert FILE | --insecure]
     ls-model-providers snapshot [--base-url URL] [--api-key KEY] (--ids 1,2,... | --all) -o FILE ...
     ls-model-providers snapshot-diff OLD NEW
-    ls-model-providers --version
+    ls-model-providers [COMMAND] --version
 
 Every command exits with the same codes (``_shared.py``): 0 ok, 1 the deployment answered
 wrongly, 2 usage or configuration, 3 the endpoint is not served, 4 the credentials were
-rejected, 5 the deployment is unreachable. Every option is checked before any output; a bad
-one shows the command's usage. URL and key default to ``LABEL_STUDIO_URL`` and
-``LABEL_STUDIO_API_KEY``. Output never holds the key; text a server sent is made safe for
-the terminal.
+rejected, 5 the deployment is unreachable; 130 when interrupted (Ctrl-C: one line, never a
+traceback). Every option is checked before any output; a bad one shows the command's usage.
+URL and key default to ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY``. Output never holds
+the key; text a server sent is made safe for the terminal and never starts a line of its own.
+A reader that goes away (``| head``) ends the output, not the command: its exit code stands.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
+import os
+import shlex
 import signal
 import socket
 import ssl
@@ -36,7 +40,7 @@ from typing import Any
 
 from ls_model_providers import _constants as C
 from ls_model_providers._body import loads
-from ls_model_providers._checks import check_connection_id
+from ls_model_providers._checks import check_api_key, check_base_url, check_connection_id
 from ls_model_providers._client import Client
 from ls_model_providers._errors import (
     APIConnectionError,
@@ -63,8 +67,15 @@ def _connection_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a connection id: {text!r} ({exc})") from None
 
 
+#: The admin's personal access token, in the mock's banner (the README's examples read it).
+PAT_VARIABLE = "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"
+#: How the options of ``get`` are called in the library's messages (which name arguments).
+_OPTIONS = {"base_url": "--base-url", "api_key": "--api-key"}
+
+
 def _error(message: str) -> None:
-    print(S.terminal(f"error: {message}"), file=sys.stderr)
+    """One line on stderr: whatever ``message`` holds (a server's text too) stays on it."""
+    print(S.terminal(f"error: {S.one_line(message)}"), file=sys.stderr)
 
 
 def _add_target(parser: argparse.ArgumentParser, url_help: str) -> None:
@@ -82,7 +93,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         prog="ls-model-providers",
         description="Label Studio Enterprise model provider connections: client, mock, conformance.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    version = f"ls-model-providers {__version__}"  # not %(prog)s: "get" is not its name
+    parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     get = commands.add_parser(
@@ -105,7 +117,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     mock.add_argument("--faults", default="", help="fault plan, e.g. rate=0.2,seed=1,kinds=429+503+drop")  # fmt: skip
     mock.add_argument("--model-params", choices=["object", "string"], default="object",
                       help="how model_params is sent: object (newer servers) or string (the docs)")  # fmt: skip
-    mock.add_argument("--defect", action="append", default=[], help="switch on a contract violation (testing)")  # fmt: skip
+    mock.add_argument("--defect", action="append", default=[], metavar="NAME",
+                      help="switch on a contract violation, for testing a checker; repeat it for "
+                      f"several ({', '.join(_defects())})")  # fmt: skip
     mock.add_argument("--no-legacy-tokens", action="store_true", help="refuse Token auth like a new organisation")  # fmt: skip
     snapshots.add_mock_option(mock)
 
@@ -132,36 +146,60 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     source.add_argument("--base-url", help="deployment URL; its schema is read from /docs/api/schema/json/")  # fmt: skip
     source.add_argument("--against", help="an OpenAPI document (JSON or YAML): a file or http(s) URL")  # fmt: skip
     S.add_tls_options(sdiff)
-    return parser, {
+    by_name = {
         "get": get, "mock": mock, "conformance": conf, "spec-diff": sdiff,
         **snapshots.add_snapshot_parsers(commands),
     }  # fmt: skip
+    for command in by_name.values():  # `get --version` too, whatever else is missing
+        command.add_argument("--version", action="version", version=version)
+    return parser, by_name
+
+
+def _defects() -> list[str]:
+    """The mock's defect names, for --help (the list lives with the mock, which may be absent)."""
+    try:
+        from ls_model_providers.mock._faults import DEFECTS
+    except ImportError:
+        return ["see the README"]
+    return list(DEFECTS)
 
 
 # -- get ---------------------------------------------------------------------------------------
 
 
 def _get(args: argparse.Namespace) -> int:
+    base_url = args.base_url or os.environ.get(C.ENV_URL)
+    api_key = args.api_key or os.environ.get(C.ENV_API_KEY)
+    if not base_url:
+        _error(f"no deployment: pass --base-url URL or set {C.ENV_URL}")
+        return S.EXIT_USAGE
+    if not api_key:
+        _error(f"no credentials: pass --api-key KEY or set {C.ENV_API_KEY}")
+        return S.EXIT_USAGE
     try:
         verify = S.trust(args.cacert, insecure=args.insecure)
         options: dict[str, Any] = {"retry": RetryPolicy(deadline=args.deadline)}
         if args.timeout is not None:
             options["timeout"] = args.timeout
-        client = Client.from_env(base_url=args.base_url, api_key=args.api_key, verify=verify, **options)  # fmt: skip
+        client = Client(
+            base_url=check_base_url(base_url), api_key=check_api_key(api_key, "--api-key"),
+            verify=verify, **options,
+        )  # fmt: skip
     except (ValueError, TypeError, S.ConfigurationError) as exc:
-        _error(str(exc))
+        _error(S.option_names(str(exc), _OPTIONS))
         return S.EXIT_USAGE
     if args.insecure:
         print(S.INSECURE_WARNING, file=sys.stderr)
     with client:
         try:
             detailed = client.get_connection_detailed(args.id)
+        except CertificateError as exc:  # the reason, and the fix in this command's terms
+            _error(f"TLS certificate not trusted ({exc.reason}) ({exc.method} {exc.url})")
+            print(f"  fix: {S.tls_hint()}", file=sys.stderr)
+            return S.EXIT_UNREACHABLE
         except LabelStudioError as exc:
-            code = _get_exit_code(exc)
             _error(str(exc))
-            if isinstance(exc, CertificateError):
-                print(f"  fix: {S.tls_hint()}", file=sys.stderr)
-            return code
+            return _get_exit_code(exc)
     # What the server sent (validated), not a re-serialisation; secrets redacted.
     print(json.dumps(redact(loads(detailed.content)), indent=2, sort_keys=True))
     return S.EXIT_OK
@@ -186,6 +224,7 @@ def _get_exit_code(exc: LabelStudioError) -> int:
 def _conformance(args: argparse.Namespace) -> int:
     try:
         from ls_model_providers.conformance import (
+            Interrupted,
             RunConfig,
             UsageError,
             _fuzz,  # noqa: F401 - schemathesis and hypothesis, now
@@ -203,6 +242,9 @@ def _conformance(args: argparse.Namespace) -> int:
         max_requests=args.max_requests, deadline=args.deadline, timeout=args.timeout,
         cacert=args.cacert, insecure=args.insecure,
     )  # fmt: skip
+    interrupted: Interrupted | None = None
+    # The baseline comparison decides the exit code after the suite: its line says which.
+    compare = args.baseline is not None
     try:
         validate(config)
         report = run(config, progress=lambda line: print(line, file=sys.stderr, flush=True))
@@ -210,18 +252,28 @@ def _conformance(args: argparse.Namespace) -> int:
         _error(str(exc))
         from ls_model_providers.conformance._model import CheckResult
 
-        failure = CheckResult("run.configuration", "fail", str(exc))
+        failure = CheckResult("run.configuration", "fail", S.one_line(str(exc)))
         report = Report(target=config.base_url or "(embedded mock)", embedded=not config.base_url,
-                        exit_code=S.EXIT_USAGE, verdict=f"usage: {exc}", results=[failure])  # fmt: skip
-    else:
+                        exit_code=S.EXIT_USAGE, verdict=f"usage: {failure.summary}", results=[failure])  # fmt: skip
+    except Interrupted as stop:  # Ctrl-C: what was found until then, in both reports
+        interrupted, report = stop, stop.report
         print(console(report))
-    if args.junit_xml:
-        write_junit(report, args.junit_xml)
-    if args.json_report:
-        write_json(report, args.json_report)
-    if args.baseline is not None and report.exit_code in (S.EXIT_OK, S.EXIT_FAILED):
-        return snapshots.baseline(args, report.exit_code)  # the deployment answered: compare it
-    return report.exit_code
+    else:
+        final = not (compare and report.exit_code in (S.EXIT_OK, S.EXIT_FAILED))
+        print(console(report, final=final))
+    code = report.exit_code
+    for path, write in ((args.junit_xml, write_junit), (args.json_report, write_json)):
+        if path:
+            try:
+                write(report, path)
+            except OSError as exc:
+                _error(f"cannot write {path}: {exc.strerror or exc}")
+                code = code or S.EXIT_USAGE
+    if interrupted is not None:
+        raise interrupted  # the entry point says "interrupted" and exits 130
+    if compare and code in (S.EXIT_OK, S.EXIT_FAILED):
+        return snapshots.baseline(args, code)  # the deployment answered: compare it
+    return code
 
 
 # -- spec-diff ---------------------------------------------------------------------------------
@@ -265,9 +317,9 @@ def _spec_diff(args: argparse.Namespace) -> int:
         hint = "a Community Edition server, or an Enterprise release without it"
         print(S.printable(f"{sd.NOT_IN_SCHEMA} ({source}): {hint}"))
         return S.EXIT_NOT_SERVED
-    for change in changes:
-        print(change)
     breaking = sum(c.breaking for c in changes)
+    for change in changes:
+        print(S.printable(str(change)))  # a field name from their schema is one line too
     print(S.printable(f"{len(changes)} difference(s), {breaking} breaking, against {source}"))
     if breaking:
         print("BREAKING: the deployment may send what the fragment rejects; update openapi/ first")
@@ -291,8 +343,9 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.bind(address)
     except OSError as exc:
         sock.close()
+        hint = " (another --port, or --port 0 for any free one)" if exc.errno == errno.EADDRINUSE else ""  # fmt: skip
         raise S.ConfigurationError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}"
         ) from None
     return sock
 
@@ -300,11 +353,23 @@ def _listen(host: str, port: int) -> socket.socket:
 def _check_certificate(certfile: str | None, keyfile: str | None) -> None:
     if keyfile and not certfile:
         raise S.ConfigurationError("--keyfile needs --certfile")
-    if certfile:
+    if not certfile:
+        return
+    for option, path in (("--certfile", certfile), ("--keyfile", keyfile)):
+        if path is None:
+            continue
         try:
-            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certfile, keyfile)
-        except (OSError, ssl.SSLError) as exc:
-            raise S.ConfigurationError(f"cannot use --certfile/--keyfile: {exc}") from None
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise S.ConfigurationError(f"{option} {path}: {exc.strerror or exc}") from None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        files = f"--certfile {certfile}" + (f" --keyfile {keyfile}" if keyfile else "")
+        raise S.ConfigurationError(
+            f"cannot use {files}: not a PEM certificate with its private key ({exc})"
+        ) from None
 
 
 def _mock(args: argparse.Namespace) -> int:
@@ -317,9 +382,10 @@ def _mock(args: argparse.Namespace) -> int:
         _error(S.missing_extra("mock", exc))
         return S.EXIT_USAGE
     try:
-        data = MockData.from_json(args.data) if args.data else default_data(args.api_key)
-        if args.data and args.api_key:
-            data.users[0].token = args.api_key
+        api_key = check_api_key(args.api_key, "--api-key") if args.api_key is not None else None
+        data = MockData.from_json(args.data) if args.data else default_data(api_key)
+        if args.data and api_key:
+            data.users[0].token = api_key
         app = create_app(
             data=data, faults=FaultPlan.parse(args.faults), defects=args.defect,
             model_params=args.model_params, legacy_tokens=not args.no_legacy_tokens,
@@ -327,17 +393,19 @@ def _mock(args: argparse.Namespace) -> int:
         )  # fmt: skip
         _check_certificate(args.certfile, args.keyfile)
         sock = _listen(args.host, args.port)
-    except (OSError, ValueError, KeyError, TypeError, S.ConfigurationError) as exc:
+    except (OSError, ValueError, TypeError, S.ConfigurationError) as exc:
         _error(str(exc))
         return S.EXIT_USAGE
     host, port = sock.getsockname()[:2]
     scheme = "https" if args.certfile else "http"
     base_url = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
-    replay = app.state.mock.replay
-    ids = (
-        sorted(replay.connections) if replay else [c["id"] for c in app.state.mock.data.connections]
-    )
+    state = app.state.mock
+    replay = state.replay
+    ids = sorted(replay.connections) if replay else [c["id"] for c in state.data.connections]
     sample = ids[0] if ids else 1
+    admin = data.users[0]
+    # Every value a line below carries is shell-quoted: the lines are there to be pasted.
+    q = shlex.quote
     print(f"Label Studio Enterprise mock on {base_url}  (Ctrl-C to stop)")
     if replay:
         print(
@@ -346,14 +414,18 @@ def _mock(args: argparse.Namespace) -> int:
                 f"server {replay.version or 'unknown'}"
             )
         )
-    print(f"  export LABEL_STUDIO_URL={base_url}")
-    print(f"  export LABEL_STUDIO_API_KEY={data.users[0].token}")
+    print(f"  export {C.ENV_URL}={q(base_url)}")
+    print(f"  export {C.ENV_API_KEY}={q(admin.token)}")
+    print(f"  export {PAT_VARIABLE}={q(state.issue_refresh_token(admin.id))}")
     tls = "--cacert CA.pem " if args.certfile else ""
-    print(
-        f'  curl {tls}-H "Authorization: Token $LABEL_STUDIO_API_KEY" {base_url}/api/model-provider-connections/{sample}/'
-    )
+    endpoint = f"{base_url}/{C.ENDPOINT_PATH}{sample}/"
+    print(f'  curl {tls}-H "Authorization: Token ${C.ENV_API_KEY}" {q(endpoint)}')
     if args.certfile:
         print("  (CA.pem: the CA that signed --certfile; or set SSL_CERT_FILE for every command)")
+    if args.defect:
+        print(f"  defects on (a deliberately broken server): {', '.join(args.defect)}")
+    if args.faults:
+        print(S.terminal(f"  faults injected: {args.faults}"))
     sys.stdout.flush()
     ssl_options = (
         {"ssl_certfile": args.certfile, "ssl_keyfile": args.keyfile} if args.certfile else {}
@@ -366,15 +438,33 @@ def _mock(args: argparse.Namespace) -> int:
     def stop(signum: int, frame: object) -> None:
         server.should_exit = True
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
-    server.run(sockets=[sock])
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sock.close()
     print("mock stopped")
     return S.EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code.
+
+    Ctrl-C ends any command with one line, "interrupted", and exit 130 (a shell's code for
+    it); ``conformance`` writes both reports first. Output to a pipe that closes early
+    (``| head``) is dropped from then on, and the command still exits with its own code.
+    """
+    with S.pipe_guard():
+        try:
+            return _dispatch(argv)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return S.EXIT_INTERRUPTED
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     parser, commands = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # shown with the command's own usage, not the top-level one

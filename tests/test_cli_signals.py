@@ -1,0 +1,143 @@
+"""The command in a real process, where a signal or a pipe is the point: Ctrl-C ends any
+command with one line and exit 130 (conformance writes both reports first), and a reader
+that goes away (``| head``, ``| true``) never costs a traceback or the command's exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ls_model_providers.mock import ServedMock, create_app, default_data, serve_in_thread
+
+from . import hostile
+
+KEY = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _start(*argv: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ls_model_providers", *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        # A runner started in the background may ignore SIGINT, and a child inherits that;
+        # with the default disposition Python turns SIGINT into KeyboardInterrupt, as in a shell.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+@pytest.fixture
+def silent() -> Iterator[hostile.Served]:
+    """A server that reads each request and never answers."""
+    with hostile.serve(hostile.hang) as served:
+        yield served
+
+
+def _interrupt_once_asked(process: subprocess.Popen[str], served: hostile.Served) -> str:
+    """SIGINT once the command's request reached the server; its stderr."""
+    give_up = time.monotonic() + 30
+    while not served.requests:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < give_up, "the command never sent its request"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    return err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["get", "1", "--api-key", KEY, "--base-url"],
+        ["spec-diff", "--base-url"],
+        ["snapshot", "--ids", "1", "-o", "{tmp}/s.json", "--api-key", KEY, "--base-url"],
+        ["conformance", "--id", "1", "--api-key", KEY, "--base-url"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_ctrl_c_is_one_line_and_exit_130(
+    silent: hostile.Served, tmp_path: Path, argv: list[str]
+) -> None:
+    process = _start(*(a.format(tmp=tmp_path) for a in argv), silent.base_url)
+    err = _interrupt_once_asked(process, silent)
+    assert process.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.splitlines()[-1] == "interrupted"
+
+
+def test_ctrl_c_in_conformance_writes_both_reports(silent: hostile.Served, tmp_path: Path) -> None:
+    junit, report = tmp_path / "ci" / "j.xml", tmp_path / "ci" / "r.json"
+    process = _start(
+        "conformance", "--base-url", silent.base_url, "--api-key", KEY, "--id", "1",
+        "--json-report", str(report), "--junit-xml", str(junit),
+    )  # fmt: skip
+    err = _interrupt_once_asked(process, silent)
+    assert process.returncode == 130, err
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == 130
+    assert "run.interrupted" in data["failed"]
+    assert data["requests"] == 1
+    root = ET.parse(junit).getroot()  # noqa: S314 - a file this run wrote
+    failing = [case.get("name") for case in root.iter("testcase") if case.find("failure") is not None]  # fmt: skip
+    assert failing == ["run.interrupted"]
+    assert not list(tmp_path.glob("ci/.*")), "no temporary file left behind"
+
+
+# -- a reader that goes away -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[ServedMock]:
+    with serve_in_thread(create_app(data=default_data(KEY))) as served:
+        yield served
+
+
+def _closed_early(*argv: str) -> tuple[int, str]:
+    """Run with stdout a pipe whose reader is gone before anything is written."""
+    read, write = os.pipe()
+    os.close(read)  # writing now fails with EPIPE
+    try:
+        process = _start(*argv, stdout=write)
+    finally:
+        os.close(write)
+    _, err = process.communicate(timeout=120)
+    return process.returncode, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["get", "1"], 0),
+        (["get", "99"], 1),  # stdout untouched: the command's own code all the same
+        (["spec-diff", "--base-url", "{url}"], 0),
+        (["conformance", "--max-examples", "2"], 0),
+    ],
+    ids=["get", "get-404", "spec-diff", "conformance"],
+)
+def test_a_closed_stdout_keeps_the_commands_exit_code(
+    mock: ServedMock, argv: list[str], code: int
+) -> None:
+    target = ["--base-url", mock.base_url, "--api-key", KEY] if argv[0] != "spec-diff" else []
+    got, err = _closed_early(*(a.format(url=mock.base_url) for a in argv), *target)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert got == code, err
+
+
+def test_a_closed_stdout_still_writes_the_reports(mock: ServedMock, tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    code, err = _closed_early(
+        "conformance", "--base-url", mock.base_url, "--api-key", KEY, "--id", "1",
+        "--max-examples", "2", "--json-report", str(report),
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(report.read_text())["exit_code"] == 0
