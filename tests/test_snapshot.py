@@ -19,6 +19,7 @@ import pytest
 
 import ls_model_providers
 from ls_model_providers import Client
+from ls_model_providers.cli import main
 from ls_model_providers.conformance._guard import SAFE_METHODS
 from ls_model_providers.mock import SyncASGITransport, create_app, default_data, serve_in_thread
 from ls_model_providers.snapshot import (
@@ -30,7 +31,7 @@ from ls_model_providers.snapshot import (
     diff_live,
     record,
 )
-from ls_model_providers.snapshot._diff import enum_fields
+from ls_model_providers.snapshot._diff import MAX_COMPARED_FIELDS, enum_fields
 from ls_model_providers.snapshot._format import MAX_FILE_SIZE, MAX_FILE_TOKENS
 from ls_model_providers.snapshot._validate import ANNOTATIONS, KEYWORDS, schema
 
@@ -513,6 +514,29 @@ def test_comparing_is_linear_in_the_size_of_the_snapshots(base: Snapshot) -> Non
         work[connections] = _bytecodes(lambda: diff(old, new).lines())  # noqa: B023
         assert len(diff(old, new).connections) == connections * 4
     assert work[200] < 4.4 * work[50], work
+
+
+def test_more_distinct_fields_than_a_deployment_has_are_not_compared(
+    base: Snapshot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Linear, but each distinct field costs a schema and a shape a side: 640,000 of them
+    # (800 connections with 800 keys of their own, a 10 MB file) took 1.6 GB.
+    data = copy.deepcopy(dict(base.data))
+    for index, connection in enumerate(data["connections"]):
+        connection["body"].update({f"own{index}_{k}": k for k in range(MAX_COMPARED_FIELDS // 7)})
+    many = Snapshot.from_data(data, "many.json")
+    with pytest.raises(
+        SnapshotError, match=f"many.json: its connections hold more than {MAX_COMPARED_FIELDS}"
+    ):
+        diff(base, many)
+    (tmp_path / "base.json").write_text(base.to_json())
+    many.write(tmp_path / "many.json")
+    code = main(["snapshot-diff", str(tmp_path / "many.json"), str(tmp_path / "base.json")])
+    assert code == 2
+    assert (
+        "distinct fields (a deployment's have a few hundred): not compared"
+        in capsys.readouterr().err
+    )
 
 
 def test_connections_only_one_side_holds_are_listed_not_compared(base: Snapshot) -> None:

@@ -191,11 +191,10 @@ def snapshot_diff_command(args: argparse.Namespace) -> int:
         _error(S.missing_extra("conformance", exc))
         return S.EXIT_USAGE
     try:
-        old, new = Snapshot.load(args.old), Snapshot.load(args.new)
+        result = diff(Snapshot.load(args.old), Snapshot.load(args.new))
     except SnapshotError as exc:
         _error(str(exc))
         return S.EXIT_USAGE
-    result = diff(old, new)
     for line in result.lines(args.old, args.new):
         print(S.terminal(line))
     return result.exit_code
@@ -206,6 +205,7 @@ def baseline(args: argparse.Namespace, suite_exit_code: int) -> int:
     changed since ``args.baseline``. The exit code is the suite's when it failed, else the
     comparison's (1: something breaking changed)."""
     try:
+        from ._format import SnapshotError
         from ._record import RecordError, diff_live
     except ImportError as exc:
         _error(S.missing_extra("conformance", exc))
@@ -226,6 +226,9 @@ def baseline(args: argparse.Namespace, suite_exit_code: int) -> int:
     except RecordError as exc:
         _error(f"recording for the baseline comparison: {exc}")
         return suite_exit_code or exc.exit_code
+    except SnapshotError as exc:  # more fields than a comparison takes
+        _error(f"the baseline comparison: {exc}")
+        return suite_exit_code or S.EXIT_USAGE
     for line in result.lines(args.baseline.source, "the deployment"):
         print(S.terminal(f"  {line}"))
     code = suite_exit_code or result.exit_code

@@ -23,7 +23,9 @@ connections only one side holds.
 
 Linear in the size of the snapshots: each value is visited once to build the schemas (a
 value goes to exactly one spot's list) and once per connection walk; N connections with N
-keys each took N**3 steps before (127 s for a 10 MB pair).
+keys each took N**3 steps before (127 s for a 10 MB pair). A distinct field costs a schema
+and a shape per side (about 2 KB), so at most ``MAX_COMPARED_FIELDS`` are compared: more is
+a ``SnapshotError`` naming the file, before the schemas are built.
 """
 
 from __future__ import annotations
@@ -38,11 +40,16 @@ from ls_model_providers._spec import load_spec
 from ls_model_providers.cli._shared import printable
 from ls_model_providers.conformance._specdiff import PATH, Change, compare
 
-from ._format import Snapshot
+from ._format import Snapshot, SnapshotError
 from ._validate import json_type
 
 #: Levels of a body compared (model_params, a JSON Schema, rarely passes 10).
 MAX_COMPARED_DEPTH: Final = 32
+#: Distinct fields (a key at one spot, over all bodies) a side may have: a connection has
+#: about 25, model_params adds its parameters' names and keywords, so a deployment's are a
+#: few hundred. Each costs about 2 KB to compare (N=800 connections with 800 keys of their
+#: own, 640,000 fields a side, took 1.6 GB): at this bound at most about 40 MB.
+MAX_COMPARED_FIELDS: Final = 10_000
 #: Probes whose body says nothing about the endpoint's contract (compared by status only).
 _STATUS_ONLY: Final = frozenset({"version", "schema"})
 _HEADERS: Final = ("allow", "www-authenticate")
@@ -105,14 +112,23 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
         result = diff(Snapshot.load("before.json"), Snapshot.load("after.json"))
         print("\\n".join(result.lines()))
         sys.exit(result.exit_code)
+
+    Raises ``SnapshotError`` when a side's bodies hold more than ``MAX_COMPARED_FIELDS``
+    distinct fields.
     """
     olds, news = old.connections, new.connections
     both = sorted(olds.keys() & news.keys())
     enums = enum_fields()
-    changes = compare(
-        _document([olds[i] for i in both], enums),
-        _document([news[i] for i in both], enums),
-    )
+    documents = []
+    for side, bodies in ((old, olds), (new, news)):
+        try:
+            documents.append(_document([bodies[i] for i in both], enums))
+        except _TooManyFields:
+            raise SnapshotError(
+                f"{side.source}: its connections hold more than {MAX_COMPARED_FIELDS} distinct "
+                "fields (a deployment's have a few hundred): not compared"
+            ) from None
+    changes = compare(*documents)
     body_changes = [c for c in changes or () if not c.where.startswith("path.")]
     breaking_at = {c.where for c in body_changes if c.breaking}
     notes = _per_connection(olds, news, both, enums, breaking_at)
@@ -140,16 +156,23 @@ def enum_fields() -> frozenset[str]:
 
 def _document(bodies: list[dict[str, Any]], enums: frozenset[str]) -> dict[str, Any]:
     """An OpenAPI document whose 200 body schema is what ``bodies`` were seen to satisfy."""
-    schema = _seen(bodies, 0, enums) if bodies else {}
+    schema = _seen(bodies, 0, [MAX_COMPARED_FIELDS], enums) if bodies else {}
     content = {"application/json": {"schema": schema}}
     return {"paths": {PATH: {"get": {"responses": {"200": {"content": content}}}}}}
 
 
-def _seen(values: list[Any], depth: int, enums: frozenset[str] = frozenset()) -> dict[str, Any]:
+class _TooManyFields(Exception):
+    pass
+
+
+def _seen(
+    values: list[Any], depth: int, left: list[int], enums: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The JSON Schema of the values seen at one spot: types (``null`` when seen), and for
     objects each key seen, required when in every one. ``enums`` names the keys of this
     object whose values are listed. One pass over ``values``: each value of each object goes
-    to its key's list, so the whole tree is visited once."""
+    to its key's list, so the whole tree is visited once. ``left[0]``: distinct fields that
+    may still be compared (``_TooManyFields`` past it)."""
     if depth > MAX_COMPARED_DEPTH:
         return {}
     schema: dict[str, Any] = {"type": sorted({json_type(v) for v in values})}
@@ -159,13 +182,19 @@ def _seen(values: list[Any], depth: int, enums: frozenset[str] = frozenset()) ->
         if isinstance(value, dict):
             objects += 1
             for key, item in value.items():
-                by_key.setdefault(key, []).append(item)
+                seen = by_key.get(key)
+                if seen is None:
+                    if len(by_key) >= left[0]:
+                        raise _TooManyFields  # before building anything for it
+                    by_key[key] = seen = []
+                seen.append(item)
     if objects:
+        left[0] -= len(by_key)
         keys = sorted(by_key)
         properties = {}
         for key in keys:
             seen = by_key[key]
-            properties[key] = _seen(seen, depth + 1)
+            properties[key] = _seen(seen, depth + 1, left)
             if key in enums and all(isinstance(v, str | None) for v in seen):
                 properties[key]["enum"] = sorted(set(seen), key=lambda v: (v is None, v or ""))
         schema["properties"] = properties
