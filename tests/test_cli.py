@@ -226,17 +226,55 @@ def test_get_against_a_closed_port_exits_5(capsys: pytest.CaptureFixture[str]) -
     assert "ConnectError" in err
 
 
-def test_get_deadline_bounds_a_dripping_server(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("drip", "code"), [("head", 5), ("body", 1)])
+def test_get_deadline_bounds_a_dripping_server(
+    capsys: pytest.CaptureFixture[str], drip: str, code: int
+) -> None:
+    """Dripping headers: no answer came (5). Dripping the body: one began (1), as conformance."""
     from . import hostile
 
-    with hostile.serve(hostile.drip_body) as server, hostile.elapsed() as took:
-        code, out, err = run(
+    behaviour = hostile.drip_head if drip == "head" else hostile.drip_body
+    with hostile.serve(behaviour) as server, hostile.elapsed() as took:
+        got, out, err = run(
             capsys, "get", "1", "--base-url", server.base_url, "--api-key", CANARY,
             "--timeout", "5", "--deadline", "1",
         )  # fmt: skip
-    assert (code, out) == (5, "")
+    assert (got, out) == (code, "")
     assert "deadline of 1 s exceeded" in err
     assert took[0] < 4.0, "a 1 s deadline, not the server's 20 s of dripping"
+
+
+def test_get_scrubs_the_key_a_server_echoes_into_a_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from .servers import Override
+
+    payload = {
+        **_body_of(create_app(data=default_data(CANARY)), 1),
+        "deployment_name": f"echo {CANARY}",
+    }
+    app = create_app(data=default_data(CANARY))
+    content = json.dumps(payload).encode()
+    app.add_middleware(
+        Override, rule=lambda *_: (200, [("content-type", "application/json")], content)
+    )
+    with serve_in_thread(app) as served:
+        code, out, _ = run(capsys, "get", "1", "--base-url", served.base_url, "--api-key", CANARY)
+    assert code == 0
+    assert CANARY not in out
+    assert json.loads(out)["deployment_name"] == "echo <redacted>"
+
+
+def _body_of(app: Any, connection_id: int) -> dict[str, Any]:
+    from ls_model_providers.mock import SyncASGITransport
+
+    with httpx.Client(transport=SyncASGITransport(app)) as http:
+        answer = http.get(
+            f"http://mock/api/model-provider-connections/{connection_id}/",
+            headers={"Authorization": f"Token {CANARY}"},
+        )
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def test_get_strips_control_sequences_from_server_text(capsys: pytest.CaptureFixture[str]) -> None:

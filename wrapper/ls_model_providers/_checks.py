@@ -46,27 +46,30 @@ def check_api_key(key: object, name: str = "api_key") -> str:
     return key
 
 
-def check_base_url(base_url: object) -> str:
-    """The base URL with a trailing slash; ``ValueError`` naming what is wrong, never a password."""
+def check_base_url(base_url: object, name: str = "base_url") -> str:
+    """The base URL with a trailing slash; ``ValueError`` naming what is wrong, never a password.
+
+    ``name`` is what the messages call it (``--base-url`` for the CLI).
+    """
     if not isinstance(base_url, str | httpx.URL):
-        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
+        raise TypeError(f"{name} must be a str, not {type(base_url).__name__}")
     text = str(base_url).strip()
     if "://" not in text:  # "localhost:8080" would parse as the scheme "localhost"
-        raise ValueError("base_url must be an http(s) URL with a host, got a URL without a scheme")
+        raise ValueError(f"{name} must be an http(s) URL with a host, got a URL without a scheme")
     try:
         url = httpx.URL(text)
     except httpx.InvalidURL:
-        raise ValueError("base_url is not a valid URL") from None
+        raise ValueError(f"{name} is not a valid URL") from None
     if url.scheme not in ("http", "https") or not url.host:
         shown = f"{url.scheme}://{url.host}" if url.scheme else "a URL without a scheme"
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {shown}")
+        raise ValueError(f"{name} must be an http(s) URL with a host, got {shown}")
     if url.userinfo:
         raise ValueError(
-            "base_url must not contain credentials (user:password@host): pass the key as api_key"
+            f"{name} must not contain credentials (user:password@host): pass the key on its own"
         )
     if url.query or url.fragment or "?" in str(base_url) or "#" in str(base_url):
         raise ValueError(
-            "base_url must not have a query (?...) or fragment (#...): it is the prefix every "
+            f"{name} must not have a query (?...) or fragment (#...): it is the prefix every "
             "request path is appended to"
         )
     text = str(url)

@@ -182,7 +182,7 @@ def _get(args: argparse.Namespace) -> int:
         if args.timeout is not None:
             options["timeout"] = args.timeout
         client = Client(
-            base_url=check_base_url(base_url), api_key=check_api_key(api_key, "--api-key"),
+            base_url=check_base_url(base_url, "--base-url"), api_key=check_api_key(api_key, "--api-key"),
             verify=verify, **options,
         )  # fmt: skip
     except (ValueError, TypeError, S.ConfigurationError) as exc:
@@ -200,8 +200,10 @@ def _get(args: argparse.Namespace) -> int:
         except LabelStudioError as exc:
             _error(str(exc))
             return _get_exit_code(exc)
-    # What the server sent (validated), not a re-serialisation; secrets redacted.
-    print(json.dumps(redact(loads(detailed.content)), indent=2, sort_keys=True))
+    # What the server sent (validated), not a re-serialisation; secret fields redacted, and
+    # our own credentials scrubbed should the server echo them into a field.
+    shown = json.dumps(redact(loads(detailed.content)), indent=2, sort_keys=True)
+    print(client._config.scrub(shown))
     return S.EXIT_OK
 
 
@@ -210,10 +212,10 @@ def _get_exit_code(exc: LabelStudioError) -> int:
         return S.EXIT_NOT_SERVED
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
         return S.EXIT_CREDENTIALS
-    # No answer at all (the engine chains the transport error); a refused redirect is an answer.
-    if isinstance(exc, APITimeoutError) or (
-        isinstance(exc, APIConnectionError) and exc.__cause__ is not None
-    ):
+    # No answer at all: a timeout, or a transport failure (the engine chains it), before any
+    # status arrived. A body cut off or too slow, a refused redirect: the server answered.
+    no_answer = isinstance(exc, APIConnectionError) and exc.status_code is None
+    if no_answer and (isinstance(exc, APITimeoutError) or exc.__cause__ is not None):
         return S.EXIT_UNREACHABLE
     return S.EXIT_FAILED
 
