@@ -282,3 +282,17 @@ def test_every_file_that_loads_replays_without_a_server_error(
         return
     event("loaded")
     replay_every_route(*switch, snapshot)
+
+
+@pytest.mark.parametrize("raw_id", ["²", "1" * 5000, "9" * 20, "-1", "0"])
+def test_replay_never_fails_on_an_odd_id(raw_id: str) -> None:
+    source = create_app()
+    token = source.state.mock.data.users[0].token
+    snapshot = record("http://mock", token, ids=[1], transport=SyncASGITransport(source)).snapshot
+    replay = create_app(snapshot=snapshot)
+    with httpx.Client(transport=SyncASGITransport(replay)) as http:
+        answer = http.get(
+            f"http://mock/api/model-provider-connections/{raw_id}/",
+            headers={"Authorization": f"Token {token}"},
+        )
+    assert answer.status_code == 404

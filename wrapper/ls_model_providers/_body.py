@@ -23,6 +23,10 @@ from . import _constants as C
 __all__ = ["BodyReader", "BodyTooLarge", "JSONRejected", "UndecodableBody", "loads"]
 
 
+#: Codings servers use that this reader does not decode (it asks for gzip and deflate only).
+_KNOWN_CODINGS = frozenset({"br", "zstd", "compress", "x-compress", "lzma", "xz", "bzip2"})
+
+
 class BodyTooLarge(Exception):
     """The body is over the limit (``received`` is how much was read when it was refused)."""
 
@@ -90,7 +94,10 @@ class BodyReader:
             raise UndecodableBody(f"{len(codings)} stacked content encodings")
         for coding in codings:
             if coding not in ("gzip", "x-gzip", "deflate"):
-                raise UndecodableBody(f"unsupported Content-Encoding {coding[:40]!r}")
+                # Named only when it is a coding we know of: anything else is the server's
+                # text (it could echo a credential, in another case than the scrubber's).
+                shown = repr(coding) if coding in _KNOWN_CODINGS else "an unknown one"
+                raise UndecodableBody(f"unsupported Content-Encoding: {shown}")
         # Applied in reverse order of how they were applied by the server.
         self._decoders = [_Inflate(c) for c in reversed(codings)]
 

@@ -300,8 +300,8 @@ def _spec_diff(args: argparse.Namespace) -> int:
         if args.base_url or source.lower().startswith(("http://", "https://")):
             data = sd.fetch(source, verify=verify)
         else:
-            with open(source, "rb") as handle:
-                data = handle.read()
+            with open(source, "rb") as handle:  # no more than the limit, even of a huge file
+                data = handle.read(sd.MAX_SCHEMA_BYTES + 1)
         changes = sd.compare(load_spec(), sd.load_document(data))
     except sd.Unreachable as exc:
         _error(str(exc))

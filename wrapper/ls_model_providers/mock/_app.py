@@ -41,6 +41,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ls_model_providers._constants import MAX_ID
 from ls_model_providers._spec import load_spec
 
 from ._data import MockData, User, default_data
@@ -402,11 +403,16 @@ class _Views:
             response = replay.answer("options")
         elif method == "HEAD" and replay.answers["head"]["status"] != 200:
             response = replay.answer("head")
-        elif not raw_id.lstrip("+-").isdigit():
-            response = replay.answer("non_integer_id")
         else:
-            found = replay.connection(int(raw_id))
-            response = found if found is not None else replay.answer("missing_id")
+            try:  # as Django's int(): "²" isdigit() but is no int, and 5,000 digits are too long
+                connection_id = int(raw_id) if raw_id.isascii() else None
+            except ValueError:
+                connection_id = None
+            if connection_id is None:
+                response = replay.answer("non_integer_id")
+            else:
+                found = replay.connection(connection_id) if 0 < connection_id <= MAX_ID else None
+                response = found if found is not None else replay.answer("missing_id")
         if method == "HEAD":
             response.body = b""  # the headers (Content-Length included) are the GET's
         self.s.count(f"status_{response.status_code}")
