@@ -305,7 +305,7 @@ def _spec_diff(args: argparse.Namespace) -> int:
         changes = sd.compare(load_spec(), sd.load_document(data))
     except sd.Unreachable as exc:
         _error(str(exc))
-        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        if "TLS certificate not trusted" in str(exc):
             print(f"  fix: {S.tls_hint()}", file=sys.stderr)
         return S.EXIT_UNREACHABLE
     except sd.SchemaError as exc:

@@ -58,6 +58,7 @@ import yaml
 from ls_model_providers import _constants as C
 from ls_model_providers import _transport
 from ls_model_providers._body import BodyReader, BodyTooLarge, UndecodableBody
+from ls_model_providers._errors import certificate_problem
 
 # Exit codes (0 nothing breaking, 1 breaking, 2 malformed, 3 not in the schema, 5 unreachable)
 # are every command's, in ls_model_providers.cli._shared; so is `printable`.
@@ -646,6 +647,9 @@ def fetch(
     except (httpx.TimeoutException, httpx.NetworkError) as exc:
         if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= ends - 0.1:
             raise late from None  # the deadline, not one read, ran out
+        problem = certificate_problem(exc)
+        if problem is not None:  # the reason, not OpenSSL's whole line
+            raise Unreachable(f"{url}: TLS certificate not trusted ({problem})") from None
         raise Unreachable(f"{url} is unreachable: {type(exc).__name__}: {exc}") from None
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
         raise SpecDiffError(f"{type(exc).__name__}: {exc}") from None
