@@ -36,7 +36,8 @@ class Served:
     sent: list[int] = attrs.field(factory=lambda: [0])
 
 
-def _read_head(conn: socket.socket) -> tuple[str, str] | None:
+def read_request(conn: socket.socket) -> tuple[list[str], bytes] | None:
+    """The request head's lines and its body (by Content-Length), or None at end of stream."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
@@ -45,39 +46,25 @@ def _read_head(conn: socket.socket) -> tuple[str, str] | None:
         data += chunk
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    method, path, _ = lines[0].split(" ", 2)
     length = next(
         (
-            int(line.split(":", 1)[1])
-            for line in lines[1:]
-            if line.lower().startswith("content-length:")
+            int(v)
+            for k, _, v in (h.partition(":") for h in lines[1:])
+            if k.lower() == "content-length"
         ),
         0,
     )
     while len(rest) < length:
         rest += conn.recv(65536)
-    return method, path
+    return lines, rest
 
 
 @contextlib.contextmanager
-def serve(behaviour: Behaviour) -> Iterator[Served]:
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
+def listen(handle: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A loopback listener running ``handle`` on each connection in a thread; yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
-    served = Served(base_url=f"http://127.0.0.1:{listener.getsockname()[1]}")
     stop = threading.Event()
-
-    def handle(conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            conn.settimeout(GIVE_UP)
-            while not stop.is_set():
-                request = _read_head(conn)
-                if request is None:
-                    return
-                served.requests.append(request)
-                behaviour(_Counting(conn, served), *request)
 
     def accept() -> None:
         while not stop.is_set():
@@ -92,11 +79,35 @@ def serve(behaviour: Behaviour) -> Iterator[Served]:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield served
+        yield listener.getsockname()[1]
     finally:
         stop.set()
         thread.join(timeout=2)
         listener.close()
+
+
+@contextlib.contextmanager
+def serve(behaviour: Behaviour) -> Iterator[Served]:
+    served = Served(base_url="")
+    closing = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(GIVE_UP)
+            while not closing.is_set():
+                request = read_request(conn)
+                if request is None:
+                    return
+                method, path, _ = request[0][0].split(" ", 2)
+                served.requests.append((method, path))
+                behaviour(_Counting(conn, served), method, path)
+
+    with listen(handle) as port:
+        served.base_url = f"http://127.0.0.1:{port}"
+        try:
+            yield served
+        finally:
+            closing.set()
 
 
 class _Counting:

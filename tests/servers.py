@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import inspect
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
+
+from .hostile import listen, read_request
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -111,64 +112,30 @@ class Proxy:
 @contextlib.contextmanager
 def forward_proxy() -> Iterator[Proxy]:
     """A plain-HTTP forward proxy: each request on its own connection to the origin."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    proxy = Proxy(url=f"http://127.0.0.1:{listener.getsockname()[1]}")
-    stop = threading.Event()
+    proxy = Proxy(url="")
 
     def relay(client: socket.socket) -> None:
         with client, contextlib.suppress(OSError):
             client.settimeout(10)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = client.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
+            request = read_request(client)
+            if request is None:
+                return
+            lines, rest = request
             method, target, version = lines[0].split(" ", 2)
             proxy.lines.append(lines[0])
-            length = next(
-                (
-                    int(v)
-                    for k, _, v in (h.partition(":") for h in lines[1:])
-                    if k.lower() == "content-length"
-                ),
-                0,
-            )
-            while len(rest) < length:
-                rest += client.recv(65536)
             hostpath = target.partition("://")[2]
             hostport, _, path = hostpath.partition("/")
             host, _, port = hostport.partition(":")
             kept = [h for h in lines[1:] if not h.lower().startswith(("connection:", "proxy-"))]
-            request = "\r\n".join(
-                [f"{method} /{path} {version}", *kept, "Connection: close", "", ""]
-            )
+            head = "\r\n".join([f"{method} /{path} {version}", *kept, "Connection: close", "", ""])
             with socket.create_connection((host, int(port or 80)), timeout=10) as origin:
-                origin.sendall(request.encode("latin-1") + rest)
+                origin.sendall(head.encode("latin-1") + rest)
                 while chunk := origin.recv(65536):
                     client.sendall(chunk)
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=relay, args=(client,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
+    with listen(relay) as port:
+        proxy.url = f"http://127.0.0.1:{port}"
         yield proxy
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        listener.close()
 
 
 @attrs.define
