@@ -225,3 +225,16 @@ def test_a_base_url_without_a_scheme_says_so() -> None:
 def test_the_api_key_message_points_at_from_env() -> None:
     with pytest.raises(ValueError, match=r"from_env\(\) reads it from LABEL_STUDIO_API_KEY"):
         Client(base_url=BASE)
+
+
+def test_import_leaves_asyncio_and_httpcore_for_later() -> None:
+    """The README's import figure rests on this: a blocking program never pays for them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ls_model_providers; "
+        "print(sorted(m for m in ('asyncio', 'httpcore') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

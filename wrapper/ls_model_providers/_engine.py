@@ -184,10 +184,8 @@ class Config:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         url = httpx.URL(base_url)
-        self.base_url = base_url
         self.endpoint = base_url + C.ENDPOINT_PATH
         self.origin = (url.scheme, url.host, url.port)
-        self.auth = auth
         #: Ours are applied by the engine; anyone else's by httpx (``Send.auth``).
         self.pat = auth if isinstance(auth, PersonalAccessTokenAuth) else None
         self.token_header = auth._header if isinstance(auth, TokenAuth) else None
@@ -198,7 +196,8 @@ class Config:
             else Scrubber(auth._token if isinstance(auth, TokenAuth) else "")
         )
         self.timeout = timeout
-        limits = timeout.as_dict().values()
+        self._timeout_dict = timeout.as_dict()
+        limits = self._timeout_dict.values()
         #: The longest per-attempt timeout (None: unbounded), to skip capping on the hot path.
         self.timeout_max = None if None in limits else max(v for v in limits if v is not None)
         self.policy = policy
@@ -209,7 +208,6 @@ class Config:
         # The GET's headers are the http client's, as httpx would merge them, read once here;
         # kept per Authorization value (one entry: a Token, or the current access token).
         self._merged: tuple[str | None, httpx.Headers] | None = None
-        self._timeout_dict = timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}
         self.clock = clock
         self.jitter = jitter

@@ -20,6 +20,7 @@ import time
 import typing
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
+from typing import Any
 
 import httpcore
 import httpx
@@ -105,7 +106,11 @@ class _Backend(httpcore.NetworkBackend):
 
 def install(client: httpx.Client) -> int:
     """Bound the connections of ``client``'s own transports (proxies included); how many."""
-    transports = [client._transport, *client._mounts.values()]
+    # httpx keeps its transports in private attributes: if a release renames them, this
+    # installs nothing (the engine's between-chunk deadline check still holds) instead of
+    # failing; tests/test_hostile.py's dripping-header test then fails for the blocking client.
+    mounts: dict[Any, Any] = getattr(client, "_mounts", {})
+    transports = [getattr(client, "_transport", None), *mounts.values()]
     done = 0
     for transport in transports:
         pool = getattr(transport, "_pool", None)

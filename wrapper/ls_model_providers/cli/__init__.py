@@ -42,15 +42,7 @@ from ls_model_providers import _constants as C
 from ls_model_providers._body import loads
 from ls_model_providers._checks import check_api_key, check_base_url, check_connection_id
 from ls_model_providers._client import Client
-from ls_model_providers._errors import (
-    APIConnectionError,
-    APITimeoutError,
-    AuthenticationError,
-    CertificateError,
-    EndpointNotAvailableError,
-    LabelStudioError,
-    PermissionDeniedError,
-)
+from ls_model_providers._errors import CertificateError, LabelStudioError
 from ls_model_providers._retry import RetryPolicy
 from ls_model_providers._secrets import redact
 from ls_model_providers.snapshot import _cli as snapshots
@@ -199,25 +191,12 @@ def _get(args: argparse.Namespace) -> int:
             return S.EXIT_UNREACHABLE
         except LabelStudioError as exc:
             _error(str(exc))
-            return _get_exit_code(exc)
+            return S.exit_code_for(exc)
     # What the server sent (validated), not a re-serialisation; secret fields redacted, and
     # our own credentials scrubbed should the server echo them into a field.
     shown = json.dumps(redact(loads(detailed.content)), indent=2, sort_keys=True)
     print(client._config.scrub(shown))
     return S.EXIT_OK
-
-
-def _get_exit_code(exc: LabelStudioError) -> int:
-    if isinstance(exc, EndpointNotAvailableError):
-        return S.EXIT_NOT_SERVED
-    if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return S.EXIT_CREDENTIALS
-    # No answer at all: a timeout, or a transport failure (the engine chains it), before any
-    # status arrived. A body cut off or too slow, a refused redirect: the server answered.
-    no_answer = isinstance(exc, APIConnectionError) and exc.status_code is None
-    if no_answer and (isinstance(exc, APITimeoutError) or exc.__cause__ is not None):
-        return S.EXIT_UNREACHABLE
-    return S.EXIT_FAILED
 
 
 # -- conformance -------------------------------------------------------------------------------

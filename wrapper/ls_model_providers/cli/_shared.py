@@ -1,6 +1,6 @@
 """What every command (and the pytest plugin) shares: exit codes, TLS trust, option values,
-the one message for a missing extra. Imports nothing beyond the standard library, so the
-core-only install can use it.
+the one message for a missing extra. Imports nothing beyond the core package (httpx and
+attrs), so the core-only install can use it.
 
 Exit codes, the same for ``get``, ``conformance`` and ``spec-diff``:
 
@@ -33,9 +33,26 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from ls_model_providers import _errors
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_SERVED, EXIT_CREDENTIALS, EXIT_UNREACHABLE = range(6)
 #: Ctrl-C: 128 + SIGINT, what a shell reports for a command the signal ended.
 EXIT_INTERRUPTED = 130
+
+
+def exit_code_for(error: _errors.LabelStudioError) -> int:
+    """The exit code a client error means: 3 the endpoint is not served, 4 the credentials
+    were rejected, 5 no answer at all (a timeout or a transport failure before any status),
+    else 1 (the deployment answered, wrongly: a body cut off or a refused redirect included)."""
+    if isinstance(error, _errors.EndpointNotAvailableError):
+        return EXIT_NOT_SERVED
+    if isinstance(error, _errors.AuthenticationError | _errors.PermissionDeniedError):
+        return EXIT_CREDENTIALS
+    no_answer = isinstance(error, _errors.APIConnectionError) and error.status_code is None
+    if no_answer and (isinstance(error, _errors.APITimeoutError) or error.__cause__ is not None):
+        return EXIT_UNREACHABLE
+    return EXIT_FAILED
+
 
 #: CA bundles the environment names, each trusted (one tool reads one, another the other:
 #: honouring them all is how every request path trusts the same certificates).

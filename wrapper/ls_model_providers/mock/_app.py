@@ -347,6 +347,19 @@ class _Views:
             return _Truncated(response, keep_headers_length=True)
         return response
 
+    def gate(self, request: Request) -> tuple[User | None, dict[str, str], Response | None]:
+        """DRF's order on the view set's routes: authentication (401), then the view
+        permission (403). The user, the headers every answer carries, or the refusal."""
+        headers = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
+        user, failure = self.authenticate(request)
+        if failure:
+            return None, headers, failure
+        assert user is not None
+        if not user.can_view:
+            refused = self.error(403, "You do not have permission to perform this action.", headers)
+            return user, headers, refused
+        return user, headers, None
+
     def connection_response(self, request: Request) -> Response:
         lookup = _LOOKUP.fullmatch(request.path_params["id"])
         if lookup is None:
@@ -357,13 +370,10 @@ class _Views:
             # DRF picks the renderer before it authenticates: an unknown format (/1.xml,
             # ?format=api) is a JSON 404 to anyone.
             return self.error(404, "Not found.", {"Allow": ALLOW, "Vary": "Accept, Cookie"})
-        user, failure = self.authenticate(request)
-        if failure:
-            return failure
+        user, headers, refused = self.gate(request)
+        if refused is not None:
+            return refused
         assert user is not None
-        headers = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
-        if not user.can_view:
-            return self.error(403, "You do not have permission to perform this action.", headers)
         if self.s.replay is not None:
             return self.replayed(self.s.replay, request, lookup["pk"])
         if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -427,13 +437,10 @@ class _Views:
             recorded is not None and recorded["status"] == 404 and "body" not in recorded
         ):
             return self.not_found_page()  # no such route: Django answers before any auth
-        user, failure = self.authenticate(request)
-        if failure:
-            return failure
+        user, headers, refused = self.gate(request)
+        if refused is not None:
+            return refused
         assert user is not None
-        headers = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
-        if not user.can_view:
-            return self.error(403, "You do not have permission to perform this action.", headers)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             return self.error(405, f'Method "{request.method}" not allowed.', headers)
         if replay is not None and recorded is not None and "form" not in recorded:

@@ -44,10 +44,7 @@ from ls_model_providers._checks import (
     check_seconds,
 )
 from ls_model_providers._errors import (
-    AuthenticationError,
-    EndpointNotAvailableError,
     LabelStudioError,
-    PermissionDeniedError,
 )
 from ls_model_providers._secrets import Scrubber, redact, secret_values
 from ls_model_providers.cli._shared import (
@@ -56,6 +53,7 @@ from ls_model_providers.cli._shared import (
     EXIT_NOT_SERVED,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
+    exit_code_for,
     tls_hint,
 )
 from ls_model_providers.conformance._context import detail, is_html_404, json_of
@@ -195,7 +193,7 @@ def record(
     except BadAnswer as exc:
         raise RecordError(EXIT_FAILED, scrub(str(exc))) from None
     except LabelStudioError as exc:  # the personal access token's refresh
-        raise RecordError(_refresh_exit_code(exc), scrub(f"token refresh failed: {exc}")) from None
+        raise RecordError(exit_code_for(exc), scrub(f"token refresh failed: {exc}")) from None
     except RecordError as exc:
         raise RecordError(exc.exit_code, scrub(str(exc))) from None
     except Exception as exc:  # noqa: BLE001 - whatever a deployment makes this do ends in an exit code
@@ -218,14 +216,6 @@ def record(
         snapshot, len(guard.exchanges), methods,
         time.monotonic() - started, tuple(scrub(w) for w in recorder.warnings),
     )  # fmt: skip
-
-
-def _refresh_exit_code(exc: LabelStudioError) -> int:
-    if isinstance(exc, EndpointNotAvailableError):
-        return EXIT_NOT_SERVED
-    if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return EXIT_CREDENTIALS
-    return EXIT_FAILED
 
 
 def _clean(
