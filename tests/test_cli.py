@@ -100,6 +100,8 @@ def test_get_on_community_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
         ["conformance", "--rate", "nan"], ["conformance", "--rate", "0"],
         ["conformance", "--max-examples", "0"], ["conformance", "--max-requests", "-3"],
         ["conformance", "--deadline", "-1"], ["conformance", "--timeout", "0"],
+        ["get", "1", "--timeout", "1e10"], ["get", "1", "--deadline", "1e10"],
+        ["conformance", "--deadline", "1e10"], ["snapshot", "--ids", "1", "-o", "x", "--timeout", "1e10"],
         ["mock", "--port", "70000"], ["mock", "--port", "-1"],
         ["spec-diff", "--against", "x", "--cacert", "ca.pem", "--insecure"],
     ],

@@ -13,6 +13,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,33 @@ def test_a_closed_stdout_still_writes_the_reports(mock: ServedMock, tmp_path: Pa
     )  # fmt: skip
     assert code == 0, err
     assert json.loads(report.read_text())["exit_code"] == 0
+
+
+def _run_with(stdout: Any, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ls_model_providers", *argv], stdout=stdout, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_a_closed_stdout_descriptor_is_no_traceback(mock: ServedMock) -> None:
+    """``>&-``: sys.stdout is None from the start; the answer goes nowhere, the code is its own."""
+    code = (
+        "import os, sys; os.close(1); sys.stdout = None; from ls_model_providers.cli import main; "
+        f"sys.exit(main(['get', '1', '--base-url', {mock.base_url!r}, '--api-key', {KEY!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, check=False
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_for_stdout_is_exit_2_not_a_traceback(mock: ServedMock) -> None:
+    with open("/dev/full", "w") as full:
+        done = _run_with(full, "get", "1", "--base-url", mock.base_url, "--api-key", KEY)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2
+    assert "the output could not be written" in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -12,7 +13,8 @@ import ls_model_providers
 from ls_model_providers import Client, LabelStudioError, PersonalAccessTokenAuth, TokenAuth
 from ls_model_providers._secrets import Scrubber, is_secret_name, is_secret_value, redact
 
-from .helpers import Harness, Script, jwt, ls_error, ok, url
+from . import hostile
+from .helpers import Harness, Script, body, jwt, ls_error, ok, url
 
 H = "https://h.example"
 CANARY = "canary0token0f00d0cafe0beef0123456789abc"
@@ -307,3 +309,57 @@ def test_httpx_log_records_are_scrubbed(kind: str, caplog: pytest.LogCaptureFixt
         Harness(kind, Script(("GET", url(1, H), echo)), base_url=H, api_key=CANARY).get(1)
     assert any(r.name == "httpx" for r in caplog.records), "httpx logged the response"
     _scrub_check(caplog.text, *(r.getMessage() for r in caplog.records))
+
+
+@pytest.mark.parametrize(
+    "planted",
+    ["\x1b[0m", "\x1b]0;x\x07", "\x01", "\u200b", "\n"],
+    ids=["CSI", "OSC", "C0", "ZWSP", "LF"],
+)
+def test_a_secret_split_by_invisible_characters_is_still_found(planted: str) -> None:
+    split = f"key {CANARY[:20]}{planted}{CANARY[20:]} end"
+    shown = Scrubber(CANARY)(split)
+    assert "<redacted>" in shown
+    assert CANARY[:10] not in shown and CANARY[-10:] not in shown
+
+
+def test_a_secret_is_found_in_any_case_and_escaped_form() -> None:
+    key = "ab\"cd\\ef'GHij"
+    scrub = Scrubber(key, CANARY)
+    assert scrub(CANARY.upper()) == "<redacted>"
+    assert scrub(repr({"x": key})) == "{'x': '<redacted>'}"
+    assert scrub(json.dumps({"x": key})) == '{"x": "<redacted>"}'
+    assert scrub("nothing to hide\x1b[0m") == "nothing to hide\x1b[0m", (
+        "text without secrets is kept as is"
+    )
+
+
+def test_a_detailed_response_repr_leaves_out_what_the_server_echoed(kind: str) -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, json=body(), headers={"X-Echo": request.headers["Authorization"]}
+        )
+
+    detailed = Harness(kind, echo, base_url=H, api_key=CANARY).detailed(1)
+    _scrub_check(repr(detailed), str(detailed))
+    assert detailed.headers["x-echo"] == f"Token {CANARY}", "the headers are kept as sent"
+
+
+def test_get_does_not_print_a_token_split_by_an_escape_sequence(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ls_model_providers.cli import main
+
+    detail = f"your key {CANARY[:20]}\x1b[0m{CANARY[20:]}"
+    with hostile.serve(
+        hostile.answer(
+            "404 Not Found",
+            json.dumps({"detail": detail}).encode(),
+            content_type="application/json",
+        )
+    ) as server:
+        code = main(["get", "1", "--base-url", server.base_url, "--api-key", CANARY])
+    out, err = capsys.readouterr()
+    assert code == 1
+    _scrub_check(out, err)
+    assert "<redacted>" in err

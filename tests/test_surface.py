@@ -238,3 +238,13 @@ def test_import_leaves_asyncio_and_httpcore_for_later() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("seconds", [1e10, 10**7])
+def test_absurd_times_are_refused_where_they_are_given(seconds: float) -> None:
+    with pytest.raises(ValueError, match="at most 1,000,000"):
+        Client(base_url=BASE, api_key=TOKEN, timeout=seconds)
+    with pytest.raises(ValueError, match="at most 1,000,000"):
+        RetryPolicy(deadline=seconds)
+    with pytest.raises(ValueError, match="1,000,000"):
+        RetryPolicy(backoff_cap=seconds)

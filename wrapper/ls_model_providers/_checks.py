@@ -82,6 +82,8 @@ def check_seconds(value: object, name: str, *, allow_none: bool = True) -> float
         return None
     if type(value) is bool or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number of seconds, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0 seconds, got {value!r}")
+    if not 0 < value <= C.MAX_SECONDS:
+        raise ValueError(
+            f"{name} must be > 0 and at most {C.MAX_SECONDS:,.0f} seconds, got {value!r}"
+        )
     return float(value)

@@ -36,6 +36,10 @@ ACCEPT_ENCODING = "gzip, deflate"
 #: Headers every request carries, unless an http_client you pass in sets them already.
 DEFAULT_HEADERS = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
 
+#: The longest timeout, deadline or wait accepted (about 11.5 days): past it, socket timeouts
+#: and deadlines overflow the platform's time_t. ``None`` is how to say "no limit".
+MAX_SECONDS = 1_000_000.0
+
 MAX_ID = 2**63 - 1
 ENDPOINT_PATH = "api/model-provider-connections/"
 TOKEN_REFRESH_PATH = "api/token/refresh/"  # noqa: S105 - a path, not a password

@@ -78,7 +78,8 @@ class DetailedResponse:
     """A call's full answer: ``status_code``, ``headers``, the raw ``content``, and ``parsed``."""
 
     status_code: int
-    headers: httpx.Headers
+    #: As the server sent them (it may echo credentials): not in ``repr``, like ``content``.
+    headers: httpx.Headers = attrs.field(repr=False)
     content: bytes = attrs.field(repr=False)
     parsed: Connection
     url: str

@@ -32,23 +32,20 @@ def _non_negative_int(instance: object, attribute: attrs.Attribute[int], value: 
 
 
 def _seconds(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if (
-        type(value) is bool
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
+    if type(value) is bool or not isinstance(value, int | float) or not 0 <= value <= C.MAX_SECONDS:
         raise ValueError(
-            f"RetryPolicy.{attribute.name} must be a finite number of seconds >= 0, got {value!r}"
+            f"RetryPolicy.{attribute.name} must be a number of seconds from 0 to "
+            f"{C.MAX_SECONDS:,.0f}, got {value!r}"
         )
 
 
 def _deadline(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
-    if type(value) is bool or not isinstance(value, int | float) or not 0 < value < math.inf:
+    if type(value) is bool or not isinstance(value, int | float) or not 0 < value <= C.MAX_SECONDS:
         raise ValueError(
-            f"RetryPolicy.deadline must be a finite number of seconds > 0, or None, got {value!r}"
+            f"RetryPolicy.deadline must be > 0 and at most {C.MAX_SECONDS:,.0f} seconds, or None, "
+            f"got {value!r}"
         )
 
 

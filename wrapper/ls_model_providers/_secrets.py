@@ -12,6 +12,7 @@ Two kinds of secret:
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import weakref
@@ -107,8 +108,19 @@ def mask(secret: str) -> str:
 MIN_SECRET_LENGTH = 8
 
 
+#: Terminal escape sequences (CSI, OSC, two-character ones): a terminal shows none of them.
+ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]"
+)
+
+
 class Scrubber:
     """Replaces known secrets in text meant for people (messages, reprs, logs, reports).
+
+    A secret is found whatever the case, and also as ``repr()`` or JSON would escape it. Text
+    that only shows a secret once its invisible characters are gone (an escape sequence or
+    a control character planted inside it, which a terminal or an XML writer would drop) is
+    returned without them, the secret replaced: stripping it later cannot put it back.
 
     Example::
 
@@ -117,10 +129,13 @@ class Scrubber:
         scrub(f"server said: {detail}")
     """
 
-    __slots__ = ("__weakref__", "_secrets")
+    __slots__ = ("__weakref__", "_forms", "_pattern", "_secrets")
 
     def __init__(self, *secrets: str) -> None:
         self._secrets: dict[str, str] = {}
+        #: Every form looked for, lower-cased, longest first -> its placeholder.
+        self._forms: dict[str, str] = {}
+        self._pattern: re.Pattern[str] | None = None
         for secret in secrets:
             self.add(secret)
 
@@ -128,18 +143,38 @@ class Scrubber:
         """Hide ``secret`` from now on (strings under ``MIN_SECRET_LENGTH`` are ignored)."""
         if len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
             self._secrets[secret] = placeholder
-            # Longest first, so a secret containing another is replaced whole.
-            self._secrets = dict(sorted(self._secrets.items(), key=lambda kv: -len(kv[0])))
+            self._compile()
 
     def discard(self, secret: str) -> None:
         """Stop hiding ``secret`` (an access token long replaced)."""
-        self._secrets.pop(secret, None)
+        if self._secrets.pop(secret, None) is not None:
+            self._compile()
+
+    def _compile(self) -> None:
+        forms: dict[str, str] = {}
+        for secret, placeholder in self._secrets.items():
+            for form in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]):
+                forms.setdefault(form.lower(), placeholder)
+        # Longest first, so a secret containing another is replaced whole.
+        self._forms = dict(sorted(forms.items(), key=lambda kv: -len(kv[0])))
+        alternatives = "|".join(re.escape(form) for form in self._forms)
+        self._pattern = re.compile(alternatives, re.IGNORECASE) if forms else None
+
+    def _count(self, text: str) -> int:
+        folded = text.lower()
+        return sum(folded.count(form) for form in self._forms)
 
     def __call__(self, text: str) -> str:
-        for secret, placeholder in self._secrets.items():
-            if secret in text:
-                text = text.replace(secret, placeholder)
-        return text
+        if self._pattern is None:
+            return text
+        if not text.isprintable():
+            visible = "".join(ch for ch in ESCAPES.sub("", text) if ch.isprintable())
+            if self._count(visible) > self._count(text):
+                text = visible  # a secret split by what a terminal would not show
+        if not self._count(text):
+            return text
+        forms = self._forms
+        return self._pattern.sub(lambda match: forms[match.group(0).lower()], text)
 
     def __repr__(self) -> str:
         return f"Scrubber({len(self._secrets)} secrets)"

@@ -437,12 +437,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     it); ``conformance`` writes both reports first. Output to a pipe that closes early
     (``| head``) is dropped from then on, and the command still exits with its own code.
     """
-    with S.pipe_guard():
+    with S.pipe_guard() as lost:
         try:
-            return _dispatch(argv)
+            code = _dispatch(argv)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
-            return S.EXIT_INTERRUPTED
+            code = S.EXIT_INTERRUPTED
+    if lost and code == S.EXIT_OK:  # the answer never reached its reader (a full disk)
+        with contextlib.suppress(OSError, AttributeError):
+            print(f"error: the output could not be written ({lost[0].strerror})", file=sys.stderr)
+        return S.EXIT_USAGE
+    return code
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:

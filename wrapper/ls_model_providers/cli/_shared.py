@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ls_model_providers import _errors
+from ls_model_providers._constants import MAX_SECONDS
+from ls_model_providers._secrets import ESCAPES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_SERVED, EXIT_CREDENTIALS, EXIT_UNREACHABLE = range(6)
 #: Ctrl-C: 128 + SIGINT, what a shell reports for a command the signal ended.
@@ -92,9 +94,7 @@ def require_extra(extra: str, exc: ImportError) -> ImportError:
 
 #: ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks) and
 #: two-character escapes. Removed whole, so none of their parameters are left behind.
-_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]"
-)
+_ESCAPES = ESCAPES  # the scrubber looks through the same sequences
 
 
 def printable(text: str) -> str:
@@ -134,36 +134,41 @@ def option_names(message: str, names: Mapping[str, str]) -> str:
 
 
 class _PipeSafe:
-    """A text stream that survives its reader going away (``| head``): on the first
-    BrokenPipeError the file descriptor is pointed at /dev/null (the standard recipe, so the
-    interpreter's last flush cannot fail either) and what follows is dropped. The command
-    goes on and ends with its own exit code (its reports written)."""
+    """A text stream that survives its reader going away (``| head``) or never having been
+    there (``>&-``, a full disk): on the first failed write the file descriptor is pointed
+    at /dev/null (the standard recipe, so the interpreter's last flush cannot fail either)
+    and what follows is dropped. The command goes on and ends with its own exit code (its
+    reports written); a failure other than a closed pipe is kept in ``lost`` for ``main``."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str] | None) -> None:
         self._stream = stream
-        self.broken = False
+        self.broken = stream is None  # started with the descriptor closed
+        #: Why output was lost, when not because its reader went away.
+        self.lost: OSError | None = None
 
     def write(self, text: str) -> int:
         if not self.broken:
             try:
-                self._stream.write(text)
-            except BrokenPipeError:
-                self._to_devnull()
+                self._stream.write(text)  # type: ignore[union-attr]
+            except OSError as exc:
+                self._drop(exc)
         return len(text)
 
     def flush(self) -> None:
         if not self.broken:
             try:
-                self._stream.flush()
-            except BrokenPipeError:
-                self._to_devnull()
+                self._stream.flush()  # type: ignore[union-attr]
+            except OSError as exc:
+                self._drop(exc)
 
-    def _to_devnull(self) -> None:
+    def _drop(self, exc: OSError) -> None:
         self.broken = True
+        if not isinstance(exc, BrokenPipeError):
+            self.lost = exc
         with contextlib.suppress(OSError, ValueError, AttributeError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             try:
-                os.dup2(devnull, self._stream.fileno())
+                os.dup2(devnull, self._stream.fileno())  # type: ignore[union-attr]
             finally:
                 os.close(devnull)
 
@@ -172,16 +177,20 @@ class _PipeSafe:
 
 
 @contextlib.contextmanager
-def pipe_guard() -> Iterator[None]:
-    """Run a command with stdout and stderr that a closed pipe cannot break (see ``_PipeSafe``);
-    everything is flushed before the block ends, so a closed pipe is found here, not at exit."""
+def pipe_guard() -> Iterator[list[OSError]]:
+    """Run a command with stdout and stderr that a closed pipe, a closed descriptor or a full
+    disk cannot break (see ``_PipeSafe``); everything is flushed before the block ends, so a
+    failure is found here, not at exit. Yields a list that then holds why output was lost."""
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _PipeSafe(sys.stdout), _PipeSafe(sys.stderr)
+    guarded = _PipeSafe(sys.stdout), _PipeSafe(sys.stderr)
+    sys.stdout, sys.stderr = guarded
+    lost: list[OSError] = []
     try:
-        yield
+        yield lost
     finally:
-        for stream in (sys.stdout, sys.stderr):
+        for stream in guarded:
             stream.flush()
+        lost.extend(stream.lost for stream in guarded if stream.lost is not None)
         sys.stdout, sys.stderr = saved
 
 
@@ -280,8 +289,10 @@ def _number(text: str) -> float:
 def seconds(text: str) -> float:
     """A positive, finite number of seconds."""
     value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text!r}")
+    if not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_SECONDS:,.0f} seconds, got {text!r}"
+        )
     return value
 
 
