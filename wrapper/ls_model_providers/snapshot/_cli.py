@@ -104,19 +104,9 @@ def _ids(text: str) -> list[int]:
 
 
 def _output(text: str) -> Path:
-    """Where the snapshot goes: its folder is created now; the file is written only whole."""
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder, not a file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(
-            f"cannot create {path.parent}: {exc.strerror or exc}"
-        ) from None
-    if not os.access(path.parent, os.W_OK):
-        raise argparse.ArgumentTypeError(f"cannot write in {path.parent}")
-    return path
+    """Where the snapshot goes, checked as a report's path is (``report_path``): its folder is
+    created now; the file is written only whole (or through, for a FIFO or /dev/stdout)."""
+    return S.report_path(text)
 
 
 def _snapshot_file(text: str) -> Snapshot:

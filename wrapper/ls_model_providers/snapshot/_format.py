@@ -27,6 +27,7 @@ from typing import Any, Final
 import attrs
 
 from ls_model_providers import _constants as C
+from ls_model_providers.cli._shared import write_atomic
 
 from ._validate import Invalid, schema, validate
 
@@ -107,11 +108,10 @@ class Snapshot:
         return dumps(self.data)
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        """Write the file whole or not at all (a temporary file renamed into place)."""
-        target = Path(path)
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_text(self.to_json(), encoding="ascii")
-        temporary.replace(target)
+        """Write the file whole or not at all, with the reports' writer (``write_atomic``: a
+        temporary file nobody can predict, renamed into place and removed on any failure; a
+        FIFO or ``/dev/stdout`` is written through)."""
+        write_atomic(Path(path), self.to_json())
 
     @classmethod
     def from_json(cls, text: str | bytes, source: str = "<snapshot>") -> Snapshot:
