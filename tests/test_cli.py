@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -566,6 +567,7 @@ def test_mock_refuses_a_key_the_client_would_refuse(banner: Any) -> None:
         ('{"users": [{"id": 1}], "connections": []}', "users[0]: "),
         ('{"users": [], "connections": []}', "no users"),
         ("not json", "is not JSON: Expecting value: line 1 column 1"),
+        ("[" * 200_000, "is not JSON: nested deeper than 64"),
     ],
 )
 def test_mock_data_errors_name_the_file_and_the_problem(
@@ -576,6 +578,13 @@ def test_mock_data_errors_name_the_file_and_the_problem(
     code, lines, err = banner("--data", str(path))
     assert (code, lines) == (2, [])
     assert f"{path}" in err and message in err, err
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_mock_data_that_never_ends_is_exit_2(banner: Any) -> None:
+    code, lines, err = banner("--data", "/dev/zero")
+    assert (code, lines) == (2, [])
+    assert "error: /dev/zero: larger than" in err, err
 
 
 def test_mock_certificate_errors_name_the_file(banner: Any) -> None:

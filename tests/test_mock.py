@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from ls_model_providers.mock import (
     default_data,
     serve_in_thread,
 )
+from ls_model_providers.mock._data import MAX_DATA_FILE_SIZE
 
 ENDPOINT = "/api/model-provider-connections/{}/"
 LS_ERROR_KEYS = {"id", "status_code", "version", "detail", "exc_info"}
@@ -350,6 +352,60 @@ def test_data_round_trips_through_json(tmp_path: Path) -> None:
         "Anthropic",
         "Custom",
     }
+
+
+def _padded(path: Path, size: int) -> Path:
+    """Valid data, made ``size`` bytes long with trailing white space (still valid JSON)."""
+    text = default_data().to_json()
+    path.write_text(text + " " * (size - len(text)))
+    return path
+
+
+def test_a_data_file_is_read_bounded(tmp_path: Path) -> None:
+    assert MockData.from_json(_padded(tmp_path / "fits.json", MAX_DATA_FILE_SIZE))
+    big = _padded(tmp_path / "big.json", MAX_DATA_FILE_SIZE + 1)
+    with pytest.raises(
+        ValueError, match=rf"^{re.escape(str(big))}: larger than {MAX_DATA_FILE_SIZE} bytes"
+    ):
+        MockData.from_json(big)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_data_file_is_refused_after_the_limit() -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"^/dev/zero: larger than"):
+            MockData.from_json("/dev/zero")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * MAX_DATA_FILE_SIZE, f"{peak} bytes to refuse it"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 200_000, "nested deeper than"),
+        ('{"users": NaN, "connections": []}', "is not JSON"),
+        ('{"users": [], "connections": [1e400]}', "is not JSON"),
+        ("not json", "is not JSON: Expecting value: line 1 column 1"),
+        (b"\xff\xfe{", "is not JSON"),
+    ],
+    ids=["deep", "nan", "overflow", "garbage", "not-utf"],
+)
+def test_a_data_file_outside_rfc_8259_is_a_value_error_naming_it(
+    tmp_path: Path, content: str | bytes, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}") as caught:
+        MockData.from_json(path)
+    assert message in str(caught.value)
 
 
 def test_served_schema_is_the_fragment(mock: Mock) -> None:

@@ -15,6 +15,14 @@ from typing import Any
 
 import attrs
 
+from ls_model_providers._body import JSONRejected, loads
+
+#: Bytes a ``--data`` file may hold, read no further: a connection takes about 1 KB as
+#: ``to_json`` writes it and a user 0.3 KB (the default set is 9.7 KB), so 4 MiB hold some
+#: 4,000 connections, far more than a test's data needs. The worst file of that size
+#: (``[{},{},...]``) parses in about 1 s and 240 MB; ``/dev/zero`` took 2.7 GB unbounded.
+MAX_DATA_FILE_SIZE = 4 * 1024 * 1024
+
 PROVIDERS = ["OpenAI", "AzureOpenAI", "AzureAIFoundry", "VertexAI", "Gemini", "Anthropic", "Custom"]
 
 
@@ -69,15 +77,27 @@ class MockData:
     def from_json(cls, path: str | Path) -> MockData:
         """Load ``{"users": [...], "connections": [...]}`` (the shape of ``to_json``).
 
-        ``ValueError`` names the file and what is wrong with it (unreadable, not JSON, not
-        that shape), so a bad ``--data`` file is a usage error that says which and why.
+        Read bounded (``MAX_DATA_FILE_SIZE``) and parsed as the client parses bodies (RFC 8259,
+        at most 64 levels deep). Every failure is a ``ValueError`` naming the file and what is
+        wrong with it (unreadable, too large, not JSON, not that shape), so a bad ``--data``
+        file is a usage error that says which and why.
         """
         try:
-            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            with open(path, "rb") as handle:  # never more than the limit, even of /dev/zero
+                content = handle.read(MAX_DATA_FILE_SIZE + 1)
         except OSError as exc:
             raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-        except ValueError as exc:  # not UTF-8, not JSON
-            raise ValueError(f"{path} is not JSON: {exc}") from None
+        if len(content) > MAX_DATA_FILE_SIZE:
+            raise ValueError(f"{path}: larger than {MAX_DATA_FILE_SIZE} bytes, not mock data")
+        try:
+            raw = loads(content)
+        except JSONRejected as exc:
+            where = exc.__context__  # the decoder's own error, which loads does not chain
+            if isinstance(where, json.JSONDecodeError):  # a syntax error: say where it is
+                reason = f"{where.msg}: line {where.lineno} column {where.colno}"
+            else:
+                reason = str(exc)
+            raise ValueError(f"{path} is not JSON: {reason}") from None
         for key in ("users", "connections"):  # the shape first, then each item
             _list(raw, key, path)
         return cls(users=_users(raw, path), connections=_connections(raw, path))
