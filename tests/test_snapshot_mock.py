@@ -118,6 +118,41 @@ def test_a_replay_of_a_paginated_list_pages_the_same_way() -> None:
     assert first["results"][0] == snapshot.connections[1]
 
 
+def _paged_apps() -> Iterator[tuple[str, Any, str]]:
+    app = create_app(list_page_size=2)
+    token = app.state.mock.data.users[0].token
+    yield "list_page_size", app, token
+    snapshot = record("http://mock", token, ids=ALL, transport=SyncASGITransport(app)).snapshot
+    yield "replay", create_app(snapshot=snapshot), token
+
+
+#: ``?page=`` as Django's ``int()`` reads it (DRF's PageNumberPagination): a page, or "Invalid
+#: page." for anything int() refuses ("²" is a digit to str.isdigit, no int to int()) or
+#: outside 1..4 (7 connections, 2 a page).
+PAGES = {
+    "²": None, "9" * 5000: None, "9" * 40: None, "0": None, "-1": None, "5": None, "x": None,
+    "2.0": None, "": 1, " 2 ": 2, "٣": 3, "last": 4,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_invalid_page_is_drfs_404_never_a_server_error(method: str) -> None:
+    for name, app, token in _paged_apps():
+        auth = {"Authorization": f"Token {token}"}
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
+            for page, number in PAGES.items():
+                answer = http.request(method, LIST, params={"page": page}, headers=auth)
+                got = (name, page[:10], answer.status_code)
+                assert got == (name, page[:10], 404 if number is None else 200)
+                if method == "HEAD":
+                    continue
+                body = answer.json()
+                if number is None:
+                    assert body["detail"] == "Invalid page.", got
+                else:
+                    assert body["results"][0]["id"] == 2 * number - 1, got
+
+
 # -- every file that loads replays without a server error --------------------------------------
 
 

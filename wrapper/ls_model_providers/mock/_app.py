@@ -477,10 +477,15 @@ class _Views:
     def page(
         self, request: Request, bodies: list[dict[str, Any]], size: int
     ) -> dict[str, Any] | Response:
-        """DRF's PageNumberPagination: ``?page=N`` (from 1), an "Invalid page." 404 past the end."""
+        """DRF's PageNumberPagination: ``?page=N`` (from 1; ``last``), read as Django's
+        ``int()`` reads it; an "Invalid page." 404 for what ``int()`` refuses ("²" is a digit
+        to ``isdigit`` but no int, 5,000 digits are too long) or a page past the end."""
         pages = max(1, -(-len(bodies) // size))
-        text = request.query_params.get("page", "1")
-        number = int(text) if text.isdigit() else 0
+        text = request.query_params.get("page") or "1"
+        try:
+            number = pages if text == "last" else int(text)
+        except ValueError:
+            number = 0
         if not 1 <= number <= pages:
             return self.error(404, "Invalid page.", {"Allow": ALLOW})
         url = request.url
