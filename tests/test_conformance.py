@@ -554,3 +554,78 @@ def test_cli_without_arguments_runs_the_embedded_mock(
     assert "verdict: CONFORMANT (exit 0)" in out
     assert "(embedded mock)" in out
     assert "connection.valid_200" in err, "progress is shown while it runs"
+
+
+# -- generated cases: a bounded number, drawn within the run's deadline ------------------------
+
+
+def test_max_examples_has_a_documented_bound_checked_before_any_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from ls_model_providers.conformance._model import MAX_EXAMPLES
+
+    from .conftest import ROOT
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"`--max-examples`, 50 by default and at most {MAX_EXAMPLES:,}," in readme
+    report = tmp_path / "r.json"
+    too_many = str(MAX_EXAMPLES + 1)
+    with pytest.raises(SystemExit) as stopped:
+        main(["conformance", "--max-examples", too_many, "--json-report", str(report)])
+    out, err = capsys.readouterr()
+    assert (stopped.value.code, out) == (2, "")
+    assert f"--max-examples: must be at most {MAX_EXAMPLES}, got '{too_many}'" in err
+    assert "usage: ls-model-providers conformance" in err
+    with pytest.raises(SystemExit):
+        main(["conformance", "--help"])
+    assert f"at most {MAX_EXAMPLES:,})" in " ".join(capsys.readouterr().out.split())
+    with pytest.raises(UsageError, match=f"--max-examples must be at most {MAX_EXAMPLES}"):
+        run(RunConfig(max_examples=MAX_EXAMPLES + 1))
+    with pytest.raises(UsageError, match="--ls-max-examples must be at most"):
+        run(RunConfig(max_examples=10**6, options={"max_examples": "--ls-max-examples"}))
+
+
+def test_drawing_cases_stops_at_the_run_deadline() -> None:
+    from schemathesis import GenerationMode
+
+    from ls_model_providers.conformance import _fuzz
+    from ls_model_providers.conformance._guard import DeadlineExceeded, Stop
+
+    schema = _fuzz.schemathesis.openapi.from_dict(_fuzz_spec(), config=_fuzz.SchemathesisConfig())
+    operation = next(iter(schema.get_all_operations())).ok()
+    calls = 0
+
+    def deadline_after_ten_cases() -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 10:
+            raise DeadlineExceeded("run deadline of 1 s reached")
+
+    with pytest.raises(Stop, match="run deadline of 1 s reached"):
+        _fuzz._draw(operation, GenerationMode.POSITIVE, 1000, None, deadline_after_ten_cases)
+    assert calls == 11, "checked for every case, and no case drawn after it passed"
+
+
+def _fuzz_spec() -> dict[str, Any]:
+    from ls_model_providers._spec import load_spec
+
+    return load_spec()
+
+
+def test_a_deadline_reached_while_drawing_ends_with_full_reports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from ls_model_providers.conformance._model import MAX_EXAMPLES
+
+    junit, report = tmp_path / "j.xml", tmp_path / "r.json"
+    code = main(["conformance", "--max-examples", str(MAX_EXAMPLES), "--deadline", "2",
+                 "--junit-xml", str(junit), "--json-report", str(report)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1, out
+    data = json.loads(report.read_text())
+    assert (data["exit_code"], data["failed"]) == (1, ["run.deadline"]), data["verdict"]
+    assert {"connection.valid_200", "http.head"} <= {r["name"] for r in data["results"]}
+    failing = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")  # noqa: S314
+               if c.find("failure") is not None]  # fmt: skip
+    assert failing == ["run.deadline"]
+    assert "run deadline of 2 s reached" in out

@@ -59,6 +59,19 @@ def _connection_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a connection id: {text!r} ({exc})") from None
 
 
+def _max_examples(text: str) -> int:
+    """A positive count within the suite's own bound (imported only when the option is given:
+    building the parser needs no extra)."""
+    value = S.count(text)
+    try:
+        from ls_model_providers.conformance._model import MAX_EXAMPLES
+    except ImportError:  # the command itself then says which extra is missing
+        return value
+    if value > MAX_EXAMPLES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_EXAMPLES}, got {text!r}")
+    return value
+
+
 #: The admin's personal access token, in the mock's banner (the README's examples read it).
 PAT_VARIABLE = "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"
 #: How the options of ``get`` are called in the library's messages (which name arguments).
@@ -120,7 +133,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     )
     _add_target(conf, f"deployment URL (default: ${C.ENV_URL}; none: the embedded mock)")
     conf.add_argument("--id", type=_connection_id, dest="connection_id", help="an existing connection id")  # fmt: skip
-    conf.add_argument("--max-examples", type=S.count, default=50, help="generated cases per mode (default 50)")  # fmt: skip
+    conf.add_argument("--max-examples", type=_max_examples, default=50, help="generated cases per mode (default 50, at most 1,000)")  # fmt: skip
     conf.add_argument("--max-requests", type=S.count, default=300, help="request budget (default 300)")  # fmt: skip
     conf.add_argument("--rate", type=S.rate, help="at most this many requests per second")
     conf.add_argument("--timeout", type=S.seconds, default=30.0, help="seconds one request may take, whole (default 30)")  # fmt: skip

@@ -99,7 +99,20 @@ def load_operation(ctx: Context, verify: bool) -> Any:
     return next(iter(schema.get_all_operations())).ok()
 
 
-def _draw(operation: Any, mode: GenerationMode, count: int, seed: int | None) -> list[Any]:
+class _Halt(BaseException):
+    """Ends a draw from inside hypothesis: a ``BaseException`` (as Ctrl-C is), so hypothesis
+    lets it through at once instead of recording a failing example and replaying it."""
+
+    def __init__(self, stop: Stop) -> None:
+        super().__init__(str(stop))
+        self.stop = stop
+
+
+def _draw(
+    operation: Any, mode: GenerationMode, count: int, seed: int | None, check: Callable[[], None]
+) -> list[Any]:
+    """``count`` cases of ``mode``, all drawn before the first is sent; ``check`` runs before
+    each one is kept and may raise ``Stop`` (the run's deadline), which ends the draw."""
     cases: list[Any] = []
 
     @settings(
@@ -108,11 +121,18 @@ def _draw(operation: Any, mode: GenerationMode, count: int, seed: int | None) ->
     )  # fmt: skip
     @given(operation.as_strategy(generation_mode=mode))
     def collect(case: Any) -> None:
+        try:
+            check()
+        except Stop as stop:
+            raise _Halt(stop) from None
         cases.append(case)
 
     if seed is not None:
         collect = hypothesis.seed(seed)(collect)
-    collect()
+    try:
+        collect()
+    except _Halt as halt:
+        raise halt.stop from None
     return cases[:count]
 
 
@@ -218,8 +238,10 @@ def _judge_all(ctx: Context, judge: _Judge, progress: Callable[[str], None]) -> 
         path_parameters={"id": ctx.connection_id}, headers={"Authorization": CREDENTIALS}
     )
     judge.judge(explicit, [*RESPONSE_CHECKS, oas.ignored_auth])
-    positive = _draw(operation, GenerationMode.POSITIVE, count, ctx.seed)
-    negative = _draw(operation, GenerationMode.NEGATIVE, count, ctx.seed)
+    # Drawing takes time (about 2 ms a case) and sends nothing: the deadline is checked here.
+    check = ctx.guard.check_deadline
+    positive = _draw(operation, GenerationMode.POSITIVE, count, ctx.seed, check)
+    negative = _draw(operation, GenerationMode.NEGATIVE, count, ctx.seed, check)
     progress(
         f"  ....  schemathesis: 1 + {len(positive)} positive and {len(negative)} negative cases "
         "(the existing connection, then generated ones)"

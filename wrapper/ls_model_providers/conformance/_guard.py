@@ -165,6 +165,12 @@ class Guard(httpx.BaseTransport):
             raise self._no_answer(exc, exchange) from None
         return self._answer(request, response, content, exchange)
 
+    def check_deadline(self) -> None:
+        """Raise ``DeadlineExceeded`` once the run's deadline has passed: for work between
+        requests (drawing generated cases), which no request would otherwise stop."""
+        if self._clock() >= self._end:
+            raise DeadlineExceeded(f"run deadline of {self.deadline:g} s reached")
+
     # -- steps -------------------------------------------------------------------------------
     def _admit(self, request: httpx.Request) -> tuple[Exchange, float]:
         """Refuse, or count and record the request; when it may start."""

@@ -60,7 +60,7 @@ from ._context import (
     json_of,
 )
 from ._guard import BadAnswer, NoAnswer, Stop, open_client
-from ._model import CheckResult, Report, RunConfig, UsageError
+from ._model import MAX_EXAMPLES, CheckResult, Report, RunConfig, UsageError
 
 Progress = Callable[[str], None]
 
@@ -129,6 +129,10 @@ def _checked(config: RunConfig) -> _Target | None:
             value = getattr(config, field)
             if type(value) is not int or value < 1:
                 raise ValueError(f"{name(field)} must be a positive integer, got {value!r}")
+        if config.max_examples > MAX_EXAMPLES:
+            raise ValueError(
+                f"{name('max_examples')} must be at most {MAX_EXAMPLES}, got {config.max_examples}"
+            )
         check_seconds(config.rate, name("rate"))
         check_seconds(config.deadline, name("deadline"), allow_none=False)
         check_seconds(config.timeout, name("timeout"), allow_none=False)
