@@ -94,6 +94,101 @@ def test_ctrl_c_in_conformance_writes_both_reports(silent: hostile.Served, tmp_p
     assert not list(tmp_path.glob("ci/.*")), "no temporary file left behind"
 
 
+def _reports(folder: Path) -> tuple[dict[str, Any], list[str | None]]:
+    """The JSON report, and the names of JUnit's failing testcases."""
+    data = json.loads((folder / "r.json").read_text())
+    root = ET.parse(folder / "j.xml").getroot()  # noqa: S314 - a file this run wrote
+    failing = [case.get("name") for case in root.iter("testcase") if case.find("failure") is not None]  # fmt: skip
+    return data, failing
+
+
+def test_ctrl_c_in_the_baseline_recording_writes_both_reports_with_its_requests(
+    tmp_path: Path,
+) -> None:
+    """The suite's checks done, Ctrl-C while the baseline's recording waits on the list route:
+    the reports hold the checks, a failing run.interrupted, and every request the server saw."""
+    import asyncio
+
+    from ls_model_providers.mock import SyncASGITransport
+    from ls_model_providers.snapshot import record
+
+    from .servers import Override, Recorder, Seen
+
+    async def hang_on_the_list(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == "/api/model-provider-connections/":  # only the recording asks for it
+            await asyncio.sleep(60)
+        return None
+
+    source = create_app(data=default_data(KEY))
+    baseline = tmp_path / "before.json"
+    recording = record("http://mock", KEY, ids=[1], transport=SyncASGITransport(source))
+    recording.snapshot.write(baseline)
+    app = create_app(data=default_data(KEY))
+    seen: list[Seen] = []
+    app.add_middleware(Override, rule=hang_on_the_list)
+    app.add_middleware(Recorder, log=seen)
+    with serve_in_thread(app) as served:
+        process = _start(
+            "conformance", "--base-url", served.base_url, "--api-key", KEY, "--id", "1",
+            "--max-examples", "2", "--baseline", str(baseline),
+            "--json-report", str(tmp_path / "r.json"), "--junit-xml", str(tmp_path / "j.xml"),
+        )  # fmt: skip
+        give_up = time.monotonic() + 60
+        while not any(s.path == "/api/model-provider-connections/" for s in seen):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < give_up, "the recording never asked for the list"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.splitlines()[-1] == "interrupted"
+    data, failing = _reports(tmp_path)
+    assert data["exit_code"] == 130
+    assert data["requests"] == len(seen), "the recording's requests are counted too"
+    assert failing == ["run.interrupted"]
+    assert "connection.valid_200" in {r["name"] for r in data["results"]}
+
+
+#: Run in the child: the first time anything looks for schemathesis (the suite's first step:
+#: its extra is checked, then imported), say so and wait, interruptibly, as a slow import does.
+_SLOW_IMPORT = """
+import sys, time
+from ls_model_providers.cli import main
+
+class SlowSchemathesis:
+    def find_spec(self, name, path=None, target=None):
+        if name == "schemathesis":
+            sys.meta_path.remove(self)
+            print("importing schemathesis", file=sys.stderr, flush=True)
+            time.sleep(60)
+        return None
+
+sys.meta_path.insert(0, SlowSchemathesis())
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_schemathesis_is_imported_still_writes_both_reports(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_IMPORT, "conformance", "--max-examples", "2",
+         "--json-report", str(tmp_path / "r.json"), "--junit-xml", str(tmp_path / "j.xml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert process.stderr is not None
+    assert process.stderr.readline() == "importing schemathesis\n", process.communicate()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and err.splitlines()[-1] == "interrupted", err
+    data, failing = _reports(tmp_path)
+    assert (data["exit_code"], data["failed"], data["requests"]) == (130, ["run.interrupted"], 0)
+    assert data["target"] == "(embedded mock)"
+    assert failing == ["run.interrupted"]
+    assert out.splitlines()[-1].endswith("(exit 130)")
+
+
 # -- a reader that goes away -----------------------------------------------------------------
 
 

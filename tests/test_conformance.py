@@ -570,12 +570,12 @@ def test_max_examples_has_a_documented_bound_checked_before_any_output(
     assert f"`--max-examples`, 50 by default and at most {MAX_EXAMPLES:,}," in readme
     report = tmp_path / "r.json"
     too_many = str(MAX_EXAMPLES + 1)
-    with pytest.raises(SystemExit) as stopped:
-        main(["conformance", "--max-examples", too_many, "--json-report", str(report)])
+    assert main(["conformance", "--max-examples", too_many, "--json-report", str(report)]) == 2
     out, err = capsys.readouterr()
-    assert (stopped.value.code, out) == (2, "")
-    assert f"--max-examples: must be at most {MAX_EXAMPLES}, got '{too_many}'" in err
-    assert "usage: ls-model-providers conformance" in err
+    assert out == "", "refused before the run: no table"
+    assert f"--max-examples must be at most {MAX_EXAMPLES}, got {too_many}" in err
+    data = json.loads(report.read_text())
+    assert (data["exit_code"], data["failed"]) == (2, ["run.configuration"])
     with pytest.raises(SystemExit):
         main(["conformance", "--help"])
     assert f"at most {MAX_EXAMPLES:,})" in " ".join(capsys.readouterr().out.split())
@@ -629,3 +629,18 @@ def test_a_deadline_reached_while_drawing_ends_with_full_reports(
                if c.find("failure") is not None]  # fmt: skip
     assert failing == ["run.deadline"]
     assert "run deadline of 2 s reached" in out
+
+
+def test_a_refused_url_with_a_password_stays_out_of_the_reports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    url = "https://ada:s3cr3t-passw0rd@ls.example.com"
+    argv = ["conformance", "--base-url", url, "--api-key", CANARY, "--json-report", str(report),
+            "--junit-xml", str(junit)]  # fmt: skip
+    assert main(argv) == 2
+    _, err = capsys.readouterr()
+    assert "user:password@" in err
+    for text in (err, report.read_text(), junit.read_text()):
+        assert "s3cr3t-passw0rd" not in text
+    assert json.loads(report.read_text())["target"] == "(an unusable --base-url)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -72,6 +73,76 @@ def test_the_report_counts_exactly_what_the_server_saw(options: dict[str, Any]) 
         assert "run.budget" in {r.name for r in report.failed}
     if "deadline" in options:
         assert "run.deadline" in {r.name for r in report.failed}
+
+
+#: The same, with ``--baseline``: its recording shares the run's budget and deadline, and the
+#: report (written once, after it) counts it. A callable limit gets the number of requests
+#: the suite alone sends (max_examples 2, seed 7), to end the run in the recording.
+BASELINE_COMBINATIONS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "personal access token": {"pat": True},
+    "budget reached in the recording": {"max_requests": lambda suite: suite + 3},
+    "budget reached in the suite": {"max_requests": lambda suite: 12, "recorded": False},
+    "deadline reached in the recording": {"rate": 20.0, "deadline": lambda suite: (suite + 4) / 20},
+    "a connection of the baseline gone": {"baseline": [1, 5, 424242]},
+    "community: not compared": {"defects": ["community"], "recorded": False},
+}
+
+
+def _baseline_file(folder: Path, ids: list[int]) -> Path:
+    from ls_model_providers.mock import SyncASGITransport
+    from ls_model_providers.snapshot import record
+
+    app = create_app()
+    path = folder / "before.json"
+    token = app.state.mock.data.users[0].token
+    record("http://mock", token, ids=ids, transport=SyncASGITransport(app), skip_missing=True
+           ).snapshot.write(path)  # fmt: skip
+    return path
+
+
+def _suite_requests() -> int:
+    app, seen = _recorded()
+    with serve_in_thread(app) as served:
+        run(RunConfig(base_url=served.base_url, api_key=served.token, connection_id=1,
+                      max_examples=2, seed=7))  # fmt: skip
+    return len(seen)
+
+
+@pytest.mark.parametrize(
+    "options", BASELINE_COMBINATIONS.values(), ids=BASELINE_COMBINATIONS.keys()
+)
+def test_with_a_baseline_the_report_counts_exactly_what_the_server_saw(
+    options: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ls_model_providers.cli import main
+
+    options = dict(options)
+    suite = _suite_requests()
+    baseline = _baseline_file(tmp_path, options.pop("baseline", [1, 2]))
+    app, seen = _recorded(defects=options.pop("defects", []))
+    key = app.state.mock.issue_refresh_token(1) if options.pop("pat", False) else None
+    recorded = options.pop("recorded", True)
+    limits = {k: str(v(suite) if callable(v) else v) for k, v in options.items()}
+    report = tmp_path / "r.json"
+    with serve_in_thread(app) as served:
+        code = main(["conformance", "--base-url", served.base_url, "--api-key", key or served.token,
+                     "--id", "1", "--max-examples", "2", "--seed", "7", "--baseline", str(baseline),
+                     "--json-report", str(report),
+                     *(a for k, v in limits.items() for a in (f"--{k.replace('_', '-')}", v))])  # fmt: skip
+    capsys.readouterr()
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == code, "the report says what the process returns"
+    assert data["requests"] == len(seen), data["verdict"]
+    assert data["methods"] == _methods(seen)
+    assert set(data["methods"]) <= {"GET", "HEAD", "OPTIONS", "POST"}
+    failed = set(data["failed"])
+    if "max_requests" in limits:
+        assert data["requests"] == int(limits["max_requests"])
+        assert "run.budget" in failed
+    if "deadline" in limits:
+        assert "run.deadline" in failed
+    assert (len(seen) > suite) is recorded, "the recording went to the server, or not"
 
 
 def test_requests_are_spaced_at_the_server_by_the_rate() -> None:

@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -203,53 +205,108 @@ def test_usage_and_deployment_exit_codes(
     assert "is a folder, not a file" in capsys.readouterr().err
 
 
+def _snapshot_of(served: ServedMock, path: Path, ids: str = "1,4") -> Path:
+    target = ["--base-url", served.base_url, "--api-key", served.token]
+    assert main(["snapshot", *target, "--ids", ids, "-o", str(path)]) == 0
+    return path
+
+
 def test_conformance_with_a_baseline_shows_what_changed_since(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    before = tmp_path / "before.json"
     with serve_in_thread(create_app()) as served:
-        assert (
-            run(
-                capsys,
-                "snapshot",
-                "--base-url",
-                served.base_url,
-                "--api-key",
-                served.token,
-                "--ids",
-                "1,4",
-                "-o",
-                str(before),
-            )[0]
-            == 0
-        )
+        before = _snapshot_of(served, tmp_path / "before.json")
+    capsys.readouterr()
+    junit, report = tmp_path / "j.xml", tmp_path / "r.json"
+    reports = ["--junit-xml", str(junit), "--json-report", str(report)]
     with serve_in_thread(create_app(model_params="string")) as upgraded:
-        target = [
-            "--base-url",
-            upgraded.base_url,
-            "--api-key",
-            upgraded.token,
-            "--max-examples",
-            "2",
-        ]
-        code, out, err = run(capsys, "conformance", *target, "--baseline", str(before))
+        target = ["--base-url", upgraded.base_url, "--api-key", upgraded.token]
+        code, out, err = run(
+            capsys, "conformance", *target, "--max-examples", "2", "--baseline", str(before),
+            *reports,
+        )  # fmt: skip
     assert code == 1, err  # conformant, but model_params changed type since the baseline
-    tail = out[out.index(f"compared with the baseline {before}:") :].splitlines()
-    assert tail[1:3] == [
-        "  BREAKING    body.model_params: type object -> string",
-        "  connection 1: body.model_params: type object -> string (BREAKING)",
+    tail = out[out.index("FAIL baseline.changes: ") :].splitlines()
+    assert tail == [
+        f"FAIL baseline.changes: 1 difference(s), 1 breaking since {before} "
+        "(2 connection(s) in both compared)",
+        "    - BREAKING    body.model_params: type object -> string",
+        "    - connection 1: body.model_params: type object -> string (BREAKING)",
+        "    - connection 4: body.model_params: type object -> string (BREAKING)",
+        "",
+        f"verdict: BREAKING changes since {before}: the deployment sends what it never did "
+        "(exit 1)",
     ]
-    assert tail[-2:] == [
-        f"  BREAKING: the deployment sends what {before} never did",
-        f"verdict with the baseline: BREAKING changes since {before} (exit 1)",
-    ]
+    assert "baseline: recording the deployment to compare it with" in err
+    # The reports say what the process returns: written once, after the comparison.
+    data = json.loads(report.read_text())
+    assert (data["exit_code"], data["failed"]) == (1, ["baseline.changes"])
+    assert data["verdict"] == out.splitlines()[-1].removeprefix("verdict: ")[: -len(" (exit 1)")]
+    changes = next(r for r in data["results"] if r["name"] == "baseline.changes")
+    assert changes["details"][0] == "BREAKING    body.model_params: type object -> string"
+    root = ET.parse(junit).getroot()  # noqa: S314 - a file this test wrote
+    failing = [c for c in root.iter("testcase") if c.find("failure") is not None]
+    assert [c.get("name") for c in failing] == ["baseline.changes"]
+    assert "type object -> string" in (failing[0].findtext("failure") or "")
+    assert {p.get("name"): p.get("value") for p in root.iter("property")}["exit_code"] == "1"
+
     code, out, _ = run(
-        capsys, "conformance", "--max-examples", "2", "--baseline", str(before)
+        capsys, "conformance", "--max-examples", "2", "--baseline", str(before), *reports
     )  # embedded
-    assert code == 0 and out.endswith(
-        "  0 difference(s), 0 breaking (2 connection(s) in both snapshots compared)\n"
-        f"verdict with the baseline: nothing breaking since {before} (exit 0)\n"
+    assert code == 0
+    assert "baseline.changes" in out
+    assert out.endswith(f"verdict: CONFORMANT, nothing breaking since {before} (exit 0)\n")
+    data = json.loads(report.read_text())
+    assert (data["exit_code"], data["failed"]) == (0, [])
+
+
+def test_a_baseline_with_compatible_changes_lists_them_and_passes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with serve_in_thread(create_app()) as served:
+        before = _snapshot_of(served, tmp_path / "before.json", ids="1,7")
+    capsys.readouterr()
+    data = default_data()
+    data.connections[6]["provider"] = "OpenAI"  # a value less: narrower, compatible
+    with serve_in_thread(create_app(data=data)) as upgraded:
+        target = ["--base-url", upgraded.base_url, "--api-key", upgraded.token]
+        code, out, _ = run(
+            capsys, "conformance", *target, "--max-examples", "2", "--baseline", str(before)
+        )
+    assert code == 0, out
+    block = out[out.index("PASS baseline.changes: ") :].splitlines()
+    assert block[1] == '    - compatible  body.provider: enum value removed: "Custom"'
+    assert out.splitlines()[-1] == (
+        f"verdict: CONFORMANT, nothing breaking since {before} (exit 0)"
     )
+
+
+def test_a_failed_baseline_recording_is_in_the_reports_with_the_exit_code(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from .servers import Override, ls_error
+
+    with serve_in_thread(create_app()) as served:
+        before = _snapshot_of(served, tmp_path / "before.json", ids="1,2")
+    capsys.readouterr()
+
+    def rule(method: str, path: str, headers: dict[str, str]) -> Any:  # only the recording asks
+        return ls_error(403, "nope") if path == "/api/model-provider-connections/" else None
+
+    app = create_app()
+    app.add_middleware(Override, rule=rule)
+    report = tmp_path / "r.json"
+    with serve_in_thread(app) as served:
+        target = ["--base-url", served.base_url, "--api-key", served.token]
+        code, out, _ = run(
+            capsys, "conformance", *target, "--id", "1", "--max-examples", "2",
+            "--baseline", str(before), "--json-report", str(report),
+        )  # fmt: skip
+    data = json.loads(report.read_text())
+    assert code == data["exit_code"] == 4, data["verdict"]  # the recording's: credentials
+    assert data["failed"] == ["baseline.recording"]
+    assert "may not view connections (403: nope)" in data["verdict"]
+    assert out.splitlines()[-1].startswith("verdict: NOT COMPARED: recording the deployment")
 
 
 def test_mock_serves_a_snapshot(tmp_path: Path) -> None:

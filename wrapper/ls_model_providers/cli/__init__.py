@@ -35,8 +35,9 @@ import signal
 import socket
 import ssl
 import sys
+import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ls_model_providers import _constants as C
 from ls_model_providers._body import loads
@@ -49,6 +50,9 @@ from ls_model_providers.snapshot import _cli as snapshots
 
 from . import _shared as S
 
+if TYPE_CHECKING:
+    from ls_model_providers.conformance._model import Report
+
 __all__ = ["build_parser", "main"]
 
 
@@ -57,19 +61,6 @@ def _connection_id(text: str) -> int:
         return check_connection_id(int(text, 10))
     except ValueError as exc:  # int() or the range check: argparse says it and exits 2
         raise argparse.ArgumentTypeError(f"not a connection id: {text!r} ({exc})") from None
-
-
-def _max_examples(text: str) -> int:
-    """A positive count within the suite's own bound (imported only when the option is given:
-    building the parser needs no extra)."""
-    value = S.count(text)
-    try:
-        from ls_model_providers.conformance._model import MAX_EXAMPLES
-    except ImportError:  # the command itself then says which extra is missing
-        return value
-    if value > MAX_EXAMPLES:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_EXAMPLES}, got {text!r}")
-    return value
 
 
 #: The admin's personal access token, in the mock's banner (the README's examples read it).
@@ -133,7 +124,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     )
     _add_target(conf, f"deployment URL (default: ${C.ENV_URL}; none: the embedded mock)")
     conf.add_argument("--id", type=_connection_id, dest="connection_id", help="an existing connection id")  # fmt: skip
-    conf.add_argument("--max-examples", type=_max_examples, default=50, help="generated cases per mode (default 50, at most 1,000)")  # fmt: skip
+    conf.add_argument("--max-examples", type=S.count, default=50, help="generated cases per mode (default 50, at most 1,000)")  # fmt: skip
     conf.add_argument("--max-requests", type=S.count, default=300, help="request budget (default 300)")  # fmt: skip
     conf.add_argument("--rate", type=S.rate, help="at most this many requests per second")
     conf.add_argument("--timeout", type=S.seconds, default=30.0, help="seconds one request may take, whole (default 30)")  # fmt: skip
@@ -216,45 +207,38 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _conformance(args: argparse.Namespace) -> int:
-    try:
-        from ls_model_providers.conformance import (
-            Interrupted,
-            RunConfig,
-            UsageError,
-            _fuzz,  # noqa: F401 - schemathesis and hypothesis, now
-            run,
-            validate,
-        )
-        from ls_model_providers.conformance._model import Report
-        from ls_model_providers.conformance._report import console, write_json, write_junit
-    except ImportError as exc:
-        _error(S.missing_extra("conformance", exc))
-        return S.EXIT_USAGE
-    config = RunConfig.from_env(
-        base_url=args.base_url, api_key=args.api_key, connection_id=args.connection_id,
-        max_examples=args.max_examples, seed=args.seed, rate=args.rate,
-        max_requests=args.max_requests, deadline=args.deadline, timeout=args.timeout,
-        cacert=args.cacert, insecure=args.insecure,
-    )  # fmt: skip
-    interrupted: Interrupted | None = None
-    # The baseline comparison decides the exit code after the suite: its line says which.
-    compare = args.baseline is not None
-    try:
-        validate(config)
-        report = run(config, progress=lambda line: print(line, file=sys.stderr, flush=True))
-    except UsageError as exc:
-        _error(str(exc))
-        from ls_model_providers.conformance._model import CheckResult
+    """Run the suite (and the comparison with ``--baseline``), print the table, write both
+    reports once, with the exit code the command returns.
 
-        failure = CheckResult("run.configuration", "fail", S.one_line(str(exc)))
-        report = Report(target=config.base_url or "(embedded mock)", embedded=not config.base_url,
-                        exit_code=S.EXIT_USAGE, verdict=f"usage: {failure.summary}", results=[failure])  # fmt: skip
-    except Interrupted as stop:  # Ctrl-C: what was found until then, in both reports
-        interrupted, report = stop, stop.report
-        print(console(report))
-    else:
-        final = not (compare and report.exit_code in (S.EXIT_OK, S.EXIT_FAILED))
-        print(console(report, final=final))
+    Once the options are parsed, however the command ends, the reports asked for are written:
+    Ctrl-C at any point (while schemathesis is still being imported too) is a failing
+    ``run.interrupted`` (exit 130); anything else that ends it early, a failing
+    ``run.internal``. Only a missing extra leaves no report (nothing to write it with).
+    """
+    started = time.monotonic()
+    interrupted = False
+    try:
+        report = _conformance_report(args, started)
+    except KeyboardInterrupt as stop:  # the run's own report (Interrupted), or one made here
+        interrupted = True
+        report = getattr(stop, "report", None) or _early_report(
+            args, started, "run.interrupted", "interrupted (Ctrl-C) before the run started",
+            S.EXIT_INTERRUPTED, "INTERRUPTED (Ctrl-C) before the run started",
+        )  # fmt: skip
+        if report is not None:
+            from ls_model_providers.conformance._report import console
+
+            print(console(report))  # what was found until then
+    except Exception as exc:  # noqa: BLE001 - a report and one line, never a traceback
+        summary = S.one_line(f"the run could not complete: {type(exc).__name__}: {exc}")
+        _error(summary)
+        report = _early_report(args, started, "run.internal", summary, S.EXIT_FAILED, summary)
+    if report is None:  # the conformance extra is missing: said, and nothing to write with
+        if interrupted:
+            raise KeyboardInterrupt
+        return S.EXIT_USAGE
+    from ls_model_providers.conformance._report import write_json, write_junit
+
     code = report.exit_code
     for path, write in ((args.junit_xml, write_junit), (args.json_report, write_json)):
         if path:
@@ -263,11 +247,64 @@ def _conformance(args: argparse.Namespace) -> int:
             except OSError as exc:
                 _error(f"cannot write {path}: {exc.strerror or exc}")
                 code = code or S.EXIT_USAGE
-    if interrupted is not None:
-        raise interrupted  # the entry point says "interrupted" and exits 130
-    if compare and code in (S.EXIT_OK, S.EXIT_FAILED):
-        return snapshots.baseline(args, code)  # the deployment answered: compare it
+    if interrupted:
+        raise KeyboardInterrupt  # the entry point says "interrupted" and exits 130
     return code
+
+
+def _conformance_report(args: argparse.Namespace, started: float) -> Report | None:
+    """The run's ``Report``, its table printed (a usage error's report: no run, no table), or
+    ``None`` without the conformance extra."""
+    try:
+        from ls_model_providers.conformance import (
+            RunConfig,
+            UsageError,
+            _fuzz,  # noqa: F401 - schemathesis and hypothesis, now
+            run,
+            validate,
+        )
+        from ls_model_providers.conformance._report import console
+    except ImportError as exc:
+        _error(S.missing_extra("conformance", exc))
+        return None
+    config = RunConfig.from_env(
+        base_url=args.base_url, api_key=args.api_key, connection_id=args.connection_id,
+        max_examples=args.max_examples, seed=args.seed, rate=args.rate,
+        max_requests=args.max_requests, deadline=args.deadline, timeout=args.timeout,
+        cacert=args.cacert, insecure=args.insecure, baseline=args.baseline,
+    )  # fmt: skip
+    try:
+        validate(config)
+        report = run(config, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except UsageError as exc:
+        _error(str(exc))
+        summary = S.one_line(str(exc))
+        return _early_report(
+            args, started, "run.configuration", summary, S.EXIT_USAGE, f"usage: {summary}"
+        )
+    print(console(report))
+    return report
+
+
+def _early_report(
+    args: argparse.Namespace, started: float, name: str, summary: str, code: int, verdict: str
+) -> Report | None:
+    """The report of a run that ended before it began: one failing result ``name``. Its
+    target is the URL only once it is known to be one (it could hold a password)."""
+    try:
+        from ls_model_providers.conformance._model import CheckResult, Report
+    except ImportError:
+        return None
+    url = args.base_url or os.environ.get(C.ENV_URL)
+    try:
+        target = check_base_url(url, "--base-url") if url else "(embedded mock)"
+    except ValueError:
+        target = "(an unusable --base-url)"
+    return Report(
+        target=target, embedded=not url, exit_code=code, verdict=verdict,
+        results=[CheckResult(name, "fail", summary)], duration=time.monotonic() - started,
+        seed=args.seed, warnings=[S.INSECURE_WARNING] if args.insecure else [],
+    )  # fmt: skip
 
 
 # -- spec-diff ---------------------------------------------------------------------------------

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import httpx
 
 from ls_model_providers import _constants as C
+
+if TYPE_CHECKING:
+    from ls_model_providers.snapshot import Snapshot
 
 Outcome = Literal["pass", "fail", "note"]
 
@@ -58,7 +61,9 @@ class RunConfig:
     ``LABEL_STUDIO_API_KEY``; the constructor reads no environment (TLS trust aside: see
     ``cacert``). Limits: at most ``max_requests`` requests, ``rate`` per second, ``timeout``
     seconds each, ``deadline`` seconds in all. ``cacert``: the CA bundle to trust instead of
-    the environment's; ``insecure``: no TLS verification. ``transport``: tests only.
+    the environment's; ``insecure``: no TLS verification. ``baseline``: a snapshot to compare
+    the deployment with once the checks have run (recorded within the same limits and counted
+    in the same report, as a ``baseline.changes`` result). ``transport``: tests only.
     """
 
     base_url: str | None = None
@@ -72,6 +77,7 @@ class RunConfig:
     timeout: float = DEFAULT_TIMEOUT
     cacert: str | None = None
     insecure: bool = False
+    baseline: Snapshot | None = None
     transport: httpx.BaseTransport | None = None
     options: Mapping[str, str] = CLI_OPTIONS
 

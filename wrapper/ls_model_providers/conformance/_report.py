@@ -25,17 +25,18 @@ from ._text import xml_safe
 _MARKS = {"pass": "PASS", "fail": "FAIL", "note": "NOTE"}
 
 
-def console(report: Report, *, final: bool = True) -> str:
-    """The summary table, then each failure with its reproduction, then the verdict with the
-    exit code; ``final=False`` when something after the suite decides the exit code (the
-    baseline comparison), whose own last line then states it."""
+def console(report: Report) -> str:
+    """The summary table, then each failure with its details and reproduction (and any other
+    result with details: the baseline comparison's compatible changes), then the verdict
+    with the exit code the command returns."""
     width = max([len(r.name) for r in report.results] + [5])
     methods = ", ".join(f"{m} {n}" for m, n in sorted(report.methods.items()))
     version = one_line(report.server_version or "unknown")
+    mock = report.embedded and report.target != "(embedded mock)"  # said once
     lines = [
         *report.warnings,
         "",
-        f"target   {one_line(report.target)}{'  (embedded mock)' if report.embedded else ''}",
+        f"target   {one_line(report.target)}{'  (embedded mock)' if mock else ''}",
         f"server   {version}    connection id {report.connection_id or '-'}",
         f"requests {report.requests} ({methods}) in {report.duration:.1f} s",
         "",
@@ -45,18 +46,14 @@ def console(report: Report, *, final: bool = True) -> str:
     for result in report.results:
         summary = one_line(result.summary)
         lines.append(f"{result.name.ljust(width)}  {_MARKS[result.outcome]:6}  {summary}")
-    for result in report.failed:
-        lines += ["", f"FAIL {result.name}: {one_line(result.summary)}"]
+    shown = report.failed + [r for r in report.results if r.outcome != "fail" and r.details]
+    for result in shown:
+        lines += ["", f"{_MARKS[result.outcome]} {result.name}: {one_line(result.summary)}"]
         lines += [f"    - {one_line(detail)}" for detail in result.details]
-        if result.repro:
+        if result.repro and result.outcome == "fail":
             lines.append(f"    reproduce: {one_line(result.repro)}")
     verdict = one_line(report.verdict)
-    last = (
-        f"verdict: {verdict} (exit {report.exit_code})"
-        if final
-        else f"suite verdict: {verdict} (the exit code follows the baseline comparison)"
-    )
-    lines += ["", *report.warnings, last]
+    lines += ["", *report.warnings, f"verdict: {verdict} (exit {report.exit_code})"]
     return terminal("\n".join(lines))
 
 

@@ -76,7 +76,11 @@ RUN_NAMES = (
     "run.interrupted",
     "run.safety",
     "run.internal",
+    "baseline.changes",
+    "baseline.recording",
 )
+#: The result of the comparison with ``--baseline``.
+BASELINE = "baseline.changes"
 _LIMIT_HINTS = {
     "run.budget": "raise {max_requests} or lower {max_examples}",
     "run.deadline": "raise {deadline}, or lower {max_examples}",
@@ -224,24 +228,32 @@ def _suite(
 
     progress(terminal(f"conformance of GET /{C.ENDPOINT_PATH}{{id}}/ at {target.base_url}"))
     ending: _Ending | None = None
-    interrupted = False
+    stopped = interrupted = False
+    recording_code: int | None = None
     try:
-        ending = _preflight(ctx, config, target.connection_id)
-        if ending is None:
-            report.connection_id = ctx.connection_id
-            ctx.operation = fuzz.load_operation(ctx, verify=not config.insecure)
-            _checks(ctx, add, progress)
-    except Stop as stop:
-        add(_limit(stop, config))
-    except KeyboardInterrupt:
+        try:
+            ending = _preflight(ctx, config, target.connection_id)
+            if ending is None:
+                report.connection_id = ctx.connection_id
+                ctx.operation = fuzz.load_operation(ctx, verify=not config.insecure)
+                _checks(ctx, add, progress)
+            else:
+                add(ending.result)
+        except Stop as stop:
+            add(_limit(stop, config))
+            stopped = True
+        except Exception as exc:  # noqa: BLE001 - whatever a deployment makes a library do ends in a verdict
+            summary = f"a check could not complete: {type(exc).__name__}: {exc}"
+            add(CheckResult("run.internal", "fail", summary))
+        if config.baseline is not None:
+            answered = not stopped and (ending is None or ending.code == EXIT_FAILED)
+            recording_code = _compare(report, ctx, config, add, progress, answered)
+    except KeyboardInterrupt:  # in a check or in the baseline's recording
         interrupted = True
-    except Exception as exc:  # noqa: BLE001 - whatever a deployment makes a library do ends in a verdict
-        summary = f"a check could not complete: {type(exc).__name__}: {exc}"
-        add(CheckResult("run.internal", "fail", summary))
     finally:
         ctx.http.close()  # and its transport, the guard, and the network client under it
     if not interrupted:
-        _finish(report, ending, add)
+        _finish(report, ending, recording_code, config)
     report.server_version = ctx.server_version
     report.requests = len(ctx.guard.exchanges)
     for exchange in ctx.guard.exchanges:
@@ -249,6 +261,56 @@ def _suite(
     _scrub(report, ctx.scrub)
     if interrupted:
         raise KeyboardInterrupt
+
+
+def _compare(
+    report: Report,
+    ctx: Context,
+    config: RunConfig,
+    add: Callable[[CheckResult], None],
+    progress: Progress,
+    answered: bool,
+) -> int | None:
+    """Record the deployment through the run's own client (so within its budget and deadline,
+    and counted in its report) and compare it with ``config.baseline``: a ``baseline.changes``
+    result, failing when something breaking changed, the change lines as its details. Returns
+    the exit code of a recording that could not complete (its ``baseline.recording`` failure
+    says why), else ``None``."""
+    from ls_model_providers.snapshot._diff import diff
+    from ls_model_providers.snapshot._format import SnapshotError
+    from ls_model_providers.snapshot._record import RecordError, baseline_ids, record_through
+
+    assert config.baseline is not None
+    baseline, source = config.baseline, config.baseline.source
+    if not answered:  # a limit reached, or no deployment to record: the suite's verdict stands
+        add(CheckResult(BASELINE, "note", f"not compared with {source}: the run ended first"))
+        return None
+    progress(terminal(f"  ....  baseline: recording the deployment to compare it with {source}"))
+    try:
+        snapshot, warnings = record_through(
+            ctx.http, ctx.base_url, ids=baseline_ids(baseline), skip_missing=True,
+            scrub=ctx.scrub, credentials=ctx.variables,
+        )  # fmt: skip
+        result = diff(baseline, snapshot)
+    except Stop as stop:
+        add(_limit(stop, config))
+        return None
+    except RecordError as exc:
+        summary = f"recording the deployment to compare it with {source}: {exc}"
+        add(CheckResult("baseline.recording", "fail", summary))
+        return exc.exit_code
+    except SnapshotError as exc:  # more fields than a comparison takes
+        add(CheckResult(BASELINE, "fail", f"not compared with {source}: {exc}"))
+        return EXIT_USAGE
+    report.warnings += [f"baseline recording: {w}" for w in warnings]
+    lines = result.lines(source, "the deployment")
+    details = lines[: len(lines) - (2 if result.breaking else 1)]  # the changes, per connection
+    summary = (
+        f"{len(result.changes)} difference(s), {len(result.breaking)} breaking since {source} "
+        f"({result.compared} connection(s) in both compared)"
+    )
+    add(CheckResult(BASELINE, "fail" if result.breaking else "pass", summary, details))
+    return None
 
 
 def _context(target: _Target, config: RunConfig) -> Context:
@@ -413,19 +475,30 @@ def _fail(name: str, summary: str, ctx: Context | None = None, about: Any = None
     return CheckResult(name, "fail", summary, [], repro)
 
 
-def _finish(report: Report, ending: _Ending | None, add: Callable[[CheckResult], None]) -> None:
-    if ending is not None:
-        add(ending.result)
-        if ending.code != EXIT_FAILED:
-            report.exit_code, report.verdict = ending.code, ending.verdict
-            return
+def _finish(
+    report: Report, ending: _Ending | None, recording_code: int | None, config: RunConfig
+) -> None:
+    """The exit code and verdict, from the ending (if the run could not test the endpoint)
+    and the failures (the baseline comparison's included)."""
+    if ending is not None and ending.code != EXIT_FAILED:
+        report.exit_code, report.verdict = ending.code, ending.verdict
+        return
     failed = report.failed
-    if failed:
+    checks = [r for r in failed if not r.name.startswith("baseline.")]
+    since = f" since {config.baseline.source}" if config.baseline is not None else ""
+    if checks:
         names = ", ".join(r.name for r in failed)
         report.exit_code = EXIT_FAILED
         report.verdict = f"NOT CONFORMANT: {len(failed)} check(s) failed ({names})"
+    elif failed:  # the checks passed; the comparison with the baseline did not
+        report.exit_code = recording_code or EXIT_FAILED
+        if recording_code is None:
+            report.verdict = f"BREAKING changes{since}: the deployment sends what it never did"
+        else:
+            report.verdict = f"NOT COMPARED: {failed[0].summary}"
     else:
-        report.exit_code, report.verdict = EXIT_OK, "CONFORMANT"
+        report.exit_code = EXIT_OK
+        report.verdict = f"CONFORMANT, nothing breaking{since}" if since else "CONFORMANT"
 
 
 def _interrupted(report: Report, started: float, scrub: Scrubber | None) -> None:

@@ -5,7 +5,7 @@
                                 [--cacert FILE | --insecure]
     ls-model-providers snapshot-diff OLD NEW
     ls-model-providers mock --snapshot FILE ...            (``add_mock_option``)
-    ls-model-providers conformance --baseline FILE ...     (``add_baseline_option``, ``baseline``)
+    ls-model-providers conformance --baseline FILE ...     (``add_baseline_option``)
 
 Exit codes are every command's (``cli._shared``): 0 ok (written; nothing breaking), 1 the
 deployment answered wrongly, a limit was hit, or something breaking changed, 2 usage (a bad
@@ -80,7 +80,8 @@ def add_mock_option(mock: argparse.ArgumentParser) -> None:
 
 
 def add_baseline_option(conformance: argparse.ArgumentParser) -> None:
-    """``conformance --baseline FILE``: after the run, ``baseline(args, report.exit_code)``."""
+    """``conformance --baseline FILE``: ``args.baseline`` is the loaded ``Snapshot``, for
+    ``RunConfig(baseline=...)`` (the run records and compares within its own limits)."""
     conformance.add_argument(
         "--baseline",
         type=_snapshot_file,
@@ -190,53 +191,8 @@ def snapshot_diff_command(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def baseline(args: argparse.Namespace, suite_exit_code: int) -> int:
-    """After a conformance run: record the deployment (or the embedded mock) and show what
-    changed since ``args.baseline``. The exit code is the suite's when it failed, else the
-    comparison's (1: something breaking changed)."""
-    try:
-        from ._format import SnapshotError
-        from ._record import RecordError, diff_live
-    except ImportError as exc:
-        _error(S.missing_extra("conformance", exc))
-        return S.EXIT_USAGE
-    print(S.terminal(f"compared with the baseline {args.baseline.source}:"))
-    try:
-        if args.base_url or os.environ.get(C.ENV_URL):
-            target = _target(args.base_url, args.api_key, args.cacert, args.insecure, warn=False)
-            if isinstance(target, int):
-                return suite_exit_code or target
-            base_url, api_key, verify = target
-            result, _ = diff_live(args.baseline, base_url, api_key, verify=verify, progress=_quiet)
-        else:
-            from ls_model_providers.mock import create_app, serve_in_thread
-
-            with serve_in_thread(create_app()) as mock:
-                result, _ = diff_live(args.baseline, mock.base_url, mock.token, progress=_quiet)
-    except RecordError as exc:
-        _error(f"recording for the baseline comparison: {exc}")
-        return suite_exit_code or exc.exit_code
-    except SnapshotError as exc:  # more fields than a comparison takes
-        _error(f"the baseline comparison: {exc}")
-        return suite_exit_code or S.EXIT_USAGE
-    for line in result.lines(args.baseline.source, "the deployment"):
-        print(S.terminal(f"  {line}"))
-    code = suite_exit_code or result.exit_code
-    if suite_exit_code:
-        verdict = "the suite's verdict stands"
-    else:
-        since = "BREAKING changes" if result.breaking else "nothing breaking"
-        verdict = f"{since} since {args.baseline.source}"
-    print(S.terminal(f"verdict with the baseline: {verdict} (exit {code})"))
-    return code
-
-
 #: The handlers of the commands ``add_snapshot_parsers`` adds, by name.
 HANDLERS = {"snapshot": snapshot_command, "snapshot-diff": snapshot_diff_command}
-
-
-def _quiet(_line: str) -> None:
-    """The suite printed its progress; the baseline's requests are counted, not listed."""
 
 
 def _target(
@@ -244,8 +200,6 @@ def _target(
     api_key: str | None,
     cacert: str | None,
     insecure: bool,
-    *,
-    warn: bool = True,
 ) -> tuple[str, str, Any] | int:
     """URL, key and TLS trust from the options and the environment, or an exit code."""
     base_url = base_url or os.environ.get(C.ENV_URL)
@@ -269,6 +223,6 @@ def _target(
     except (ValueError, S.ConfigurationError) as exc:
         _error(str(exc))
         return S.EXIT_USAGE
-    if insecure and warn:
+    if insecure:
         print(S.INSECURE_WARNING, file=sys.stderr)
     return base_url, api_key, verify

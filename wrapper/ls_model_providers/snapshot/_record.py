@@ -29,7 +29,7 @@ import json
 import re
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Literal
 
 import attrs
@@ -181,12 +181,47 @@ def record(
         base_url, api_key, verify=verify, max_requests=max_requests, rate=rate, timeout=timeout,
         deadline=deadline, on_access_token=on_access_token, transport=transport,
     )  # fmt: skip
-    recorder = _Recorder(http, base_url, progress, scrub)
     try:
-        document = recorder.run(wanted, skip_missing or wanted == ALL)
+        snapshot, warnings = record_through(
+            http, base_url, ids=wanted, skip_missing=skip_missing or wanted == ALL, scrub=scrub,
+            credentials=tokens, progress=progress,
+        )  # fmt: skip
     except Stop as stop:
         hint = _LIMIT_HINTS.get(stop.check)
         raise RecordError(EXIT_FAILED, scrub(f"{stop}: {hint}" if hint else str(stop))) from None
+    finally:
+        http.close()
+        guard.close()
+    methods: dict[str, int] = {}
+    for exchange in guard.exchanges:
+        methods[exchange.method] = methods.get(exchange.method, 0) + 1
+    return Recording(snapshot, len(guard.exchanges), methods, time.monotonic() - started, warnings)
+
+
+def record_through(
+    http: httpx.Client,
+    base_url: str,
+    *,
+    ids: list[int] | Literal["all"],
+    skip_missing: bool,
+    scrub: Scrubber,
+    credentials: Iterable[str],
+    progress: Progress = lambda _line: None,
+) -> tuple[Snapshot, tuple[str, ...]]:
+    """``record``'s work on a client already open (``open_client``'s, whose guard holds the
+    limits): the conformance suite's own, so a ``--baseline`` recording shares its budget,
+    deadline and count. ``base_url`` ends with "/"; ``scrub`` hides the credentials (and,
+    once the recording ends, every secret value seen); ``credentials`` are looked for once
+    more in the text, after the recording (so a token refreshed during it is included).
+
+    Returns the snapshot and its warnings. ``Stop`` (a limit) and ``KeyboardInterrupt`` pass
+    through; anything else that ends the recording is a ``RecordError``.
+    """
+    recorder = _Recorder(http, base_url, progress, scrub)
+    try:
+        document = recorder.run(ids, skip_missing)
+    except Stop:
+        raise
     except NoAnswer as exc:
         hint = f": {tls_hint()}" if exc.tls_problem else ""
         raise RecordError(EXIT_UNREACHABLE, scrub(f"unreachable: {exc}{hint}")) from None
@@ -199,23 +234,14 @@ def record(
     except Exception as exc:  # noqa: BLE001 - whatever a deployment makes this do ends in an exit code
         what = f"the recording could not complete: {type(exc).__name__}: {exc}"
         raise RecordError(EXIT_FAILED, scrub(what)) from None
-    finally:
-        http.close()
-        guard.close()
     text = dumps(_clean(document, recorder.secrets, scrub, recorder.warnings))
-    if any(t in text or json.dumps(t)[1:-1] in text for t in tokens):  # never, by construction
+    if any(t in text or json.dumps(t)[1:-1] in text for t in credentials):  # never, by construction
         raise RecordError(EXIT_FAILED, "refusing to write a snapshot holding a credential")
     try:
         snapshot = Snapshot.from_json(text, "the recording")
     except SnapshotError as exc:  # the deployment's answers could not be put in the format
         raise RecordError(EXIT_FAILED, scrub(str(exc))) from None
-    methods: dict[str, int] = {}
-    for exchange in guard.exchanges:
-        methods[exchange.method] = methods.get(exchange.method, 0) + 1
-    return Recording(
-        snapshot, len(guard.exchanges), methods,
-        time.monotonic() - started, tuple(scrub(w) for w in recorder.warnings),
-    )  # fmt: skip
+    return snapshot, tuple(scrub(w) for w in recorder.warnings)
 
 
 def _clean(
@@ -526,10 +552,15 @@ def diff_live(
         result, recording = diff_live(Snapshot.load("before.json"), url, key)
         result.exit_code  # 0: nothing breaking since the baseline
     """
-    ids: list[int] | Literal["all"] = sorted(baseline.connections) or ALL
     recording = record(
-        base_url, api_key, ids=ids, skip_missing=True, verify=verify, rate=rate,
-        max_requests=max_requests, deadline=deadline, timeout=timeout, transport=transport,
-        progress=progress,
+        base_url, api_key, ids=baseline_ids(baseline), skip_missing=True, verify=verify,
+        rate=rate, max_requests=max_requests, deadline=deadline, timeout=timeout,
+        transport=transport, progress=progress,
     )  # fmt: skip
     return diff(baseline, recording.snapshot), recording
+
+
+def baseline_ids(baseline: Snapshot) -> list[int] | Literal["all"]:
+    """What to record to compare with ``baseline``: its connections, or every one (``ALL``)
+    when it holds none."""
+    return sorted(baseline.connections) or ALL
