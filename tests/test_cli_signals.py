@@ -189,6 +189,52 @@ def test_ctrl_c_while_schemathesis_is_imported_still_writes_both_reports(tmp_pat
     assert out.splitlines()[-1].endswith("(exit 130)")
 
 
+#: Run in the child: when the suite first looks for schemathesis, a finalizer runs in the main
+#: thread (as the garbage collector runs them, whatever the main thread was doing) and waits.
+_IN_A_FINALIZER = """
+import gc, sys, time
+from ls_model_providers.cli import main
+
+class Slow:
+    def __del__(self):
+        print("finalizing", file=sys.stderr, flush=True)
+        time.sleep(60)
+
+class Collect:
+    def find_spec(self, name, path=None, target=None):
+        if name == "schemathesis":
+            sys.meta_path.remove(self)
+            garbage = Slow()
+            garbage.cycle = garbage
+            del garbage
+            gc.collect()
+        return None
+
+sys.meta_path.insert(0, Collect())
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_in_a_finalizer_is_not_lost(tmp_path: Path) -> None:
+    """Python prints an exception raised in a finalizer as "ignored" and goes on: Ctrl-C there
+    would be dropped and the run would carry on to exit 0. It is raised again after it."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _IN_A_FINALIZER, "conformance", "--max-examples", "2",
+         "--json-report", str(tmp_path / "r.json"), "--junit-xml", str(tmp_path / "j.xml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert process.stderr is not None
+    assert process.stderr.readline() == "finalizing\n", process.communicate()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    data, failing = _reports(tmp_path)
+    assert (data["exit_code"], failing) == (130, ["run.interrupted"])
+
+
 # -- a reader that goes away -----------------------------------------------------------------
 
 

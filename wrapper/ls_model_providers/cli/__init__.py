@@ -218,7 +218,8 @@ def _conformance(args: argparse.Namespace) -> int:
     started = time.monotonic()
     interrupted = False
     try:
-        report = _conformance_report(args, started)
+        with S.interrupts_kept():  # a Ctrl-C landing in a finalizer is not lost
+            report = _conformance_report(args, started)
     except KeyboardInterrupt as stop:  # the run's own report (Interrupted), or one made here
         interrupted = True
         report = getattr(stop, "report", None) or _early_report(

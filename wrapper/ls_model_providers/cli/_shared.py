@@ -21,6 +21,7 @@ the output is dropped and the command still ends with its own exit code (``pipe_
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import contextlib
 import math
@@ -30,6 +31,7 @@ import ssl
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -193,6 +195,32 @@ def pipe_guard() -> Iterator[list[OSError]]:
             stream.flush()
         lost.extend(stream.lost for stream in guarded if stream.lost is not None)
         sys.stdout, sys.stderr = saved
+
+
+@contextlib.contextmanager
+def interrupts_kept() -> Iterator[None]:
+    """Ctrl-C is never lost in a finalizer. The garbage collector runs ``__del__`` methods in
+    the main thread wherever it happens to be, and Python prints a ``KeyboardInterrupt``
+    raised in one as "Exception ignored" and drops it: the command would go on as if no one
+    had asked it to stop. Here it is raised again, in the main thread, once the finalizer
+    has returned: ``_thread.interrupt_main`` delivers the signal anew, from a timer thread
+    50 ms later (sooner, it could be raised inside this hook and dropped the same way; one
+    landing in another finalizer comes back here)."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            timer = threading.Timer(0.05, _thread.interrupt_main)
+            timer.daemon = True
+            timer.start()
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 # -- TLS -------------------------------------------------------------------------------------
