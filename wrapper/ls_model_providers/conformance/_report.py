@@ -6,7 +6,8 @@ characters never reach a terminal, characters XML cannot hold never reach the JU
 and a line break in it is shown escaped (``\\n``) so it cannot start a line of its own (a
 forged verdict); only our own layout breaks lines. JUnit always has a failing testcase when
 the exit code is not 0, so a CI that reads only JUnit sees what the exit code says. A report
-file is written whole or not at all (a temporary file, renamed).
+file is written whole or not at all (``write_atomic``: a temporary file, renamed; a FIFO or
+``/dev/stdout`` is written through).
 """
 
 from __future__ import annotations
