@@ -218,8 +218,7 @@ def _conformance(args: argparse.Namespace) -> int:
     started = time.monotonic()
     interrupted = False
     try:
-        with S.interrupts_kept():  # a Ctrl-C landing in a finalizer is not lost
-            report = _conformance_report(args, started)
+        report = _conformance_report(args, started)
     except KeyboardInterrupt as stop:  # the run's own report (Interrupted), or one made here
         interrupted = True
         report = getattr(stop, "report", None) or _early_report(
@@ -490,7 +489,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     with S.pipe_guard() as lost:
         try:
-            code = _dispatch(argv)
+            with S.interrupts_kept():  # a Ctrl-C landing in a finalizer is not lost, any command
+                code = _dispatch(argv)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             code = S.EXIT_INTERRUPTED
