@@ -110,8 +110,9 @@ class Proxy:
 
 
 @contextlib.contextmanager
-def forward_proxy() -> Iterator[Proxy]:
-    """A plain-HTTP forward proxy: each request on its own connection to the origin."""
+def forward_proxy(hosts: dict[str, str] | None = None) -> Iterator[Proxy]:
+    """A plain-HTTP forward proxy: each request on its own connection to the origin. ``hosts``
+    maps names only the proxy knows to the addresses it connects to."""
     proxy = Proxy(url="")
 
     def relay(client: socket.socket) -> None:
@@ -128,7 +129,8 @@ def forward_proxy() -> Iterator[Proxy]:
             host, _, port = hostport.partition(":")
             kept = [h for h in lines[1:] if not h.lower().startswith(("connection:", "proxy-"))]
             head = "\r\n".join([f"{method} /{path} {version}", *kept, "Connection: close", "", ""])
-            with socket.create_connection((host, int(port or 80)), timeout=10) as origin:
+            address = (hosts or {}).get(host, host)
+            with socket.create_connection((address, int(port or 80)), timeout=10) as origin:
                 origin.sendall(head.encode("latin-1") + rest)
                 while chunk := origin.recv(65536):
                     client.sendall(chunk)

@@ -190,16 +190,20 @@ def test_a_missing_extra_says_which_to_install(
     argv: list[str], blocked: str, extra: str,
 ) -> None:  # fmt: skip
     import ls_model_providers
+    import ls_model_providers.toolkit
 
-    for attribute in ("conformance", "mock"):  # restored afterwards, like sys.modules
-        if hasattr(ls_model_providers, attribute):
-            monkeypatch.setattr(
-                ls_model_providers, attribute, getattr(ls_model_providers, attribute)
-            )
+    for package, attribute in (
+        (ls_model_providers, "conformance"),
+        (ls_model_providers, "mock"),
+        (ls_model_providers.toolkit, "schemas"),
+    ):  # restored afterwards, like sys.modules; gone meanwhile, so it is imported again
+        if hasattr(package, attribute):
+            monkeypatch.delattr(package, attribute)
     for name in list(sys.modules):  # forget what needs it, so it is imported again
         if name == blocked or name.startswith(
-            (f"{blocked}.", "ls_model_providers.conformance", "ls_model_providers.mock")
-        ):
+            (f"{blocked}.", "ls_model_providers.conformance", "ls_model_providers.mock",
+             "ls_model_providers.toolkit.schemas")
+        ):  # fmt: skip
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, blocked, None)  # importing it now fails
     code, out, err = run(capsys, *argv)

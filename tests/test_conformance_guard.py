@@ -15,8 +15,9 @@ import pytest
 
 from ls_model_providers import _constants as C
 from ls_model_providers.conformance import RunConfig, run
-from ls_model_providers.conformance._guard import UnsafeRequest, open_client
 from ls_model_providers.mock import create_app, serve_in_thread
+from ls_model_providers.toolkit.guard import UnsafeRequest, open_client
+from ls_model_providers.toolkit.options import Limits
 
 from . import hostile
 from .servers import Override, Recorder, Seen, forward_proxy
@@ -183,8 +184,8 @@ def test_the_guard_refuses_writes_before_counting_them() -> None:
         return httpx.Response(200, json={})
 
     http, guard = open_client(
-        "http://x.example/", "f" * 40, verify=True, max_requests=10, rate=None, timeout=5,
-        deadline=30, on_access_token=lambda _: None, transport=httpx.MockTransport(handler),
+        "http://x.example/", "f" * 40, verify=True, limits=Limits(10, None, 5, 30),
+        on_access_token=lambda _: None, transport=httpx.MockTransport(handler),
     )  # fmt: skip
     with http:
         for method in ("DELETE", "PUT", "PATCH", "POST", "TRACE"):
@@ -192,7 +193,7 @@ def test_the_guard_refuses_writes_before_counting_them() -> None:
                 http.request(method, "http://x.example/api/model-provider-connections/1/")
         assert http.get("http://x.example/api/model-provider-connections/1/").status_code == 200
     assert sent == ["GET"]
-    assert [e.method for e in guard.exchanges] == ["GET"]
+    assert [e.method for e in guard.sent] == ["GET"]
 
 
 def test_requests_go_through_the_environments_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,13 +201,28 @@ def test_requests_go_through_the_environments_proxy(monkeypatch: pytest.MonkeyPa
         monkeypatch.delenv(name, raising=False)
     app, seen = _recorded()
     refresh = app.state.mock.issue_refresh_token(1)
-    with serve_in_thread(app) as served, forward_proxy() as proxy:
+    # A name only the proxy knows: a deployment reached through it, as on a corporate network.
+    with serve_in_thread(app) as served, forward_proxy({"ls.test": "127.0.0.1"}) as proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
-        report = run(RunConfig(base_url=served.base_url, api_key=refresh, connection_id=1,
+        base_url = served.base_url.replace("127.0.0.1", "ls.test")
+        report = run(RunConfig(base_url=base_url, api_key=refresh, connection_id=1,
                                max_examples=5, seed=1))  # fmt: skip
     assert report.exit_code == 0, report.verdict
     assert len(proxy.lines) == report.requests == len(seen), "every request, the probes too"
     assert any(line.startswith("POST ") for line in proxy.lines), "the token refresh too"
+
+
+def test_loopback_never_goes_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The README's main job runs the embedded mock on loopback: with HTTP_PROXY set (and no
+    # NO_PROXY), its requests and the mock's token went to the proxy, which failed the run.
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with forward_proxy() as proxy:
+        for variable in ("HTTP_PROXY", "ALL_PROXY"):
+            monkeypatch.setenv(variable, proxy.url)
+        report = run(RunConfig(max_examples=2, seed=1))
+    assert report.exit_code == 0, report.verdict
+    assert proxy.lines == []
 
 
 # -- bounded: time, size, and never a traceback ------------------------------------------------

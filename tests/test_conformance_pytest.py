@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 import ls_model_providers.conformance as conformance
-from ls_model_providers.conformance import RunConfig, check_names, run
-from ls_model_providers.conformance._run import RUN_NAMES
+from ls_model_providers.conformance import RUN_NAMES, RunConfig, check_names, run
 from ls_model_providers.mock import create_app, serve_in_thread
 
 from .servers import Recorder, Seen
@@ -85,8 +84,8 @@ def test_collection_sends_nothing(pytester: pytest.Pytester) -> None:
         (["--ls-base-url", "http://127.0.0.1:1", "--ls-api-key", "k", "--ls-max-examples", "0"],
          ["--ls-max-examples"], ["--max-examples "]),
         (["--ls-base-url", "http://127.0.0.1:1", "--ls-api-key", "k", "--ls-id", "0"],
-         ["--ls-id: connection_id must be between 1"], ["--id"]),
-        (["--ls-base-url", "ls.example.com", "--ls-api-key", "k"], ["--ls-base-url: "], ["--base-url"]),
+         ["--ls-id must be between 1"], ["--id"]),
+        (["--ls-base-url", "ls.example.com", "--ls-api-key", "k"], ["--ls-base-url must be"], ["--base-url"]),
     ],
 )  # fmt: skip
 def test_plugin_messages_name_the_plugins_options(

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from ls_model_providers.cli._shared import write_atomic
 from ls_model_providers.mock import SyncASGITransport, create_app
 from ls_model_providers.snapshot import ALL, Snapshot, record
+from ls_model_providers.toolkit.files import write_atomic
 
 
 def _snapshot() -> Snapshot:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ls_model_providers import Connection, ResponseValidationError
-from ls_model_providers._checks import check_connection_id
+from ls_model_providers._args import check_connection_id
 from ls_model_providers._constants import MAX_ID
 from ls_model_providers._errors import Answer
 from ls_model_providers._models import build_connection, parse_connection

@@ -20,7 +20,6 @@ import pytest
 import ls_model_providers
 from ls_model_providers import Client
 from ls_model_providers.cli import main
-from ls_model_providers.conformance._guard import SAFE_METHODS
 from ls_model_providers.mock import SyncASGITransport, create_app, default_data, serve_in_thread
 from ls_model_providers.snapshot import (
     ALL,
@@ -34,6 +33,7 @@ from ls_model_providers.snapshot import (
 from ls_model_providers.snapshot._diff import MAX_COMPARED_FIELDS, enum_fields
 from ls_model_providers.snapshot._format import MAX_FILE_SIZE, MAX_FILE_TOKENS
 from ls_model_providers.snapshot._validate import ANNOTATIONS, KEYWORDS, schema
+from ls_model_providers.toolkit.guard import SAFE_METHODS
 
 CANARY = "canarycanarycanarycanarycanarycanary0001"
 LEAKED = "sk-mock-LEAKED-provider-key-0123456789"  # the mock's secret_field defect
@@ -429,13 +429,20 @@ def _null(field: str) -> Callable[[dict[str, Any]], object]:
         (lambda d: d["connections"][0]["body"].update(budget_limit="1.0"), "body.budget_limit", "type number -> number/string", True),
         (lambda d: d["answers"]["missing_id"]["body"].update(detail="Not found."), "answer.missing_id.body.detail",
          'text "No ModelProviderConnection matches the given query." -> "Not found."', False),
-        (lambda d: d["answers"]["no_header"]["body"].pop("exc_info"), "answer.no_header.body.exc_info", "key removed", True),
-        (lambda d: d["answers"]["no_header"]["body"].update(hint="x"), "answer.no_header.body.hint", "key added", False),
+        (lambda d: d["answers"]["no_header"]["body"].pop("exc_info"), "answer.no_header.body.exc_info", "field removed", True),
+        (lambda d: d["answers"]["no_header"]["body"].update(hint="x"), "answer.no_header.body.hint", "field added (required)", False),
         (lambda d: d["answers"]["no_header"].update(status=403), "answer.no_header", "status 401 -> 403", True),
         (lambda d: d["answers"]["no_header"]["headers"].pop("www-authenticate"), "answer.no_header",
          'header www-authenticate removed (was "Token")', True),
-        (lambda d: d["answers"]["options"]["headers"].update(allow="GET, PUT"), "answer.options",
+        (lambda d: d["answers"]["missing_id"]["headers"].update(allow="GET, PUT"), "answer.missing_id",
          'header allow "GET, HEAD, OPTIONS" -> "GET, PUT"', False),
+        # A proxy answering OPTIONS itself (nginx's 204): no client of this endpoint sends OPTIONS.
+        (lambda d: d["answers"]["options"].update(status=204, headers={}), "answer.options",
+         "status 200 -> 204 (OPTIONS: no client of this endpoint depends on it)", False),
+        (lambda d: d["answers"]["options"].update(status=204, headers={}), "answer.options",
+         'header allow removed (was "GET, HEAD, OPTIONS") (OPTIONS: no client of this endpoint depends on it)', False),
+        (lambda d: d["answers"]["head"].update(status=405), "answer.head",
+         "status 200 -> 405 (HEAD: no client of this endpoint depends on it)", False),
         (lambda d: d["answers"]["non_integer_id"]["headers"].update({"content-type": "text/html"}), "answer.non_integer_id",
          'content type "application/json" -> "text/html"', True),
         (lambda d: d["answers"]["list"].update(form="paginated", page_size=3), "answer.list", "form array -> paginated", True),
@@ -443,7 +450,8 @@ def _null(field: str) -> Callable[[dict[str, Any]], object]:
          "the served schema changed (spec-diff --base-url URL says how)", False),
     ],
     ids=["newly-nullable", "no-longer-required", "field-removed", "type-added", "detail-text", "error-key-removed",
-         "error-key-added", "status", "challenge-removed", "allow-changed", "content-type", "list-form", "schema"],
+         "error-key-added", "status", "challenge-removed", "allow-changed", "options-by-a-proxy",
+         "options-allow-gone", "head-status", "content-type", "list-form", "schema"],
 )  # fmt: skip
 def test_each_kind_of_change_is_classified(
     base: Snapshot,

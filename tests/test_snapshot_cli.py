@@ -141,7 +141,7 @@ def test_usage_and_deployment_exit_codes(
     )
     assert (code, err) == (
         2,
-        "error: --base-url: base_url must be an http(s) URL with a host, got a URL without a scheme\n",
+        "error: --base-url must be an http(s) URL with a host, got a URL without a scheme\n",
     )
     code, _, err = run(
         capsys,

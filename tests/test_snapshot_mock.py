@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from ls_model_providers._spec import load_spec
 from ls_model_providers.mock import SyncASGITransport, create_app, serve_in_thread
 from ls_model_providers.snapshot import ALL, Snapshot, SnapshotError, record
-from ls_model_providers.snapshot._format import PROBES, canonical_sha256
+from ls_model_providers.snapshot._format import PROBES
 from ls_model_providers.snapshot._record import KEPT_HEADERS
+from ls_model_providers.toolkit.schemas import schema_sha256
 
 from . import hostile
 
@@ -297,7 +298,7 @@ def _snapshots(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "format": "ls-model-providers-snapshot", "version": 1,
         "server": {"version": draw(version),
-                   "schema_sha256": draw(st.sampled_from([None, "0" * 64, canonical_sha256(load_spec())]))},
+                   "schema_sha256": draw(st.sampled_from([None, "0" * 64, schema_sha256(load_spec())]))},
         "connections": [{"id": i, "body": b} for i, b in zip(ids, bodies, strict=True)],
         "answers": answers,
     }  # fmt: skip

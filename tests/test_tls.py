@@ -18,8 +18,8 @@ import pytest
 
 from ls_model_providers import APIConnectionError, CertificateError, Client
 from ls_model_providers.cli import main
-from ls_model_providers.cli._shared import CA_DIR_VARIABLES, CA_FILE_VARIABLES
 from ls_model_providers.mock import ServedMock, create_app, serve_in_thread
+from ls_model_providers.toolkit.tls import CA_DIR_VARIABLES, CA_FILE_VARIABLES
 
 from .servers import Certificates, certificates
 

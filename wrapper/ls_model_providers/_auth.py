@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import _constants as C
+from ._args import check_api_key, check_base_url
 from ._body import JSONRejected, loads
-from ._checks import check_api_key, check_base_url
+from ._constants import DEFAULT_TIMEOUT, LOGGER_NAME, REFRESH_MARGIN, TOKEN_REFRESH_PATH
 from ._errors import Answer, ResponseValidationError, make_status_error
 from ._secrets import Scrubber, mask
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PersonalAccessTokenAuth", "TokenAuth", "auth_from_api_key"]
 
-log = logging.getLogger(C.LOGGER_NAME)
+log = logging.getLogger(LOGGER_NAME)
 
 
 class TokenAuth(httpx.Auth):
@@ -57,6 +57,12 @@ class TokenAuth(httpx.Auth):
     def __init__(self, token: str) -> None:
         self._token = check_api_key(token, "token")
         self._header = f"Token {self._token}"
+        #: Hides the token in text the server sends back.
+        self.scrub = Scrubber(self._token)
+
+    def authorization(self) -> str:
+        """The ``Authorization`` header value (for the request engine; never printed)."""
+        return self._header
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = self._header
@@ -111,7 +117,7 @@ class PersonalAccessTokenAuth(httpx.Auth):
         self, refresh_token: str, *, base_url: str, clock: Callable[[], float] = time.time
     ) -> None:
         self._refresh = check_api_key(refresh_token, "refresh_token")
-        self.refresh_url = check_base_url(base_url) + C.TOKEN_REFRESH_PATH
+        self.refresh_url = check_base_url(base_url) + TOKEN_REFRESH_PATH
         self._clock = clock
         self._access: str | None = None
         self._previous: str | None = None
@@ -139,6 +145,12 @@ class PersonalAccessTokenAuth(httpx.Auth):
         if access is None or (refresh_at is not None and self._clock() >= refresh_at):
             return None, generation
         return f"Bearer {access}", generation
+
+    def current_bearer(self) -> str | None:
+        """``"Bearer <access>"`` with the access token held now, even one due for a refresh
+        (``None`` before the first): when a refresh is due at once after it was made (a
+        lifetime shorter than the margin, or clock skew), it is still the best there is."""
+        return None if self._access is None else f"Bearer {self._access}"
 
     def needs_refresh(self, generation: int) -> bool:
         """Whether a caller who saw ``generation`` must still refresh (nobody did meanwhile)."""
@@ -186,7 +198,7 @@ class PersonalAccessTokenAuth(httpx.Auth):
             now = self._clock()
             # The margin also absorbs clock skew; but a token living less than the margin
             # would be "due" the moment it arrives: it is then refreshed half way through.
-            refresh_at = expires_at - C.REFRESH_MARGIN
+            refresh_at = expires_at - REFRESH_MARGIN
             if refresh_at <= now:
                 refresh_at = now + max(expires_at - now, 0.0) / 2
         self._access, self._refresh_at = access, refresh_at
@@ -218,7 +230,7 @@ class PersonalAccessTokenAuth(httpx.Auth):
             if header is None:
                 refresh = httpx.Request(
                     "POST", self.refresh_url, json=self.refresh_payload(),
-                    extensions={"timeout": request.extensions.get("timeout", C.DEFAULT_TIMEOUT.as_dict())},
+                    extensions={"timeout": request.extensions.get("timeout", DEFAULT_TIMEOUT.as_dict())},
                 )  # fmt: skip
                 self.accept(Answer.of((yield refresh)))
                 header, generation = self.bearer()
@@ -229,7 +241,7 @@ class PersonalAccessTokenAuth(httpx.Auth):
             self.invalidate(generation)
 
 
-def auth_from_api_key(api_key: str, *, base_url: str) -> httpx.Auth:
+def auth_from_api_key(api_key: str, *, base_url: str) -> TokenAuth | PersonalAccessTokenAuth:
     """``PersonalAccessTokenAuth`` for a JWT-shaped key, ``TokenAuth`` for anything else."""
     api_key = check_api_key(api_key)
     if looks_like_jwt(api_key):

@@ -16,11 +16,21 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from collections.abc import Callable
 from typing import Any
 
-from . import _constants as C
+from ._constants import MAX_CONTENT_ENCODINGS, MAX_JSON_DEPTH
 
-__all__ = ["BodyReader", "BodyTooLarge", "JSONRejected", "UndecodableBody", "loads"]
+__all__ = [
+    "BodyExpired",
+    "BodyReader",
+    "BodyTooLarge",
+    "JSONRejected",
+    "UndecodableBody",
+    "json_type",
+    "loads",
+    "structural_tokens",
+]
 
 
 #: Codings servers use that this reader does not decode (it asks for gzip and deflate only).
@@ -38,6 +48,10 @@ class BodyTooLarge(Exception):
 
 class UndecodableBody(Exception):
     """The Content-Encoding is unknown or the compressed data is corrupt."""
+
+
+class BodyExpired(Exception):
+    """The time for the answer ran out while its body was arriving."""
 
 
 class _Inflate:
@@ -69,20 +83,25 @@ class _Inflate:
 
 
 class BodyReader:
-    """Collects one response body, bounded by ``limit`` raw and decoded bytes.
+    """Collects one response body, bounded by ``limit`` raw and decoded bytes and, with
+    ``expired``, in time: the one bounded read of the package (the request engine and the
+    tools' guard feed it).
 
     Example::
 
-        reader = BodyReader(C.MAX_BODY_SIZE, response.headers)
+        reader = BodyReader(MAX_BODY_SIZE, response.headers, expired=lambda: clock() > deadline)
         for chunk in response.iter_raw():
             reader.feed(chunk)
         body = reader.finish()
     """
 
-    __slots__ = ("_chunks", "_decoded", "_decoders", "_raw", "limit")
+    __slots__ = ("_chunks", "_decoded", "_decoders", "_expired", "_raw", "limit")
 
-    def __init__(self, limit: int, headers: Any) -> None:
+    def __init__(
+        self, limit: int, headers: Any, *, expired: Callable[[], bool] | None = None
+    ) -> None:
         self.limit = limit
+        self._expired = expired
         self._raw = self._decoded = 0
         self._chunks: list[bytes] = []
         declared = headers.get("content-length")
@@ -90,7 +109,7 @@ class BodyReader:
             raise BodyTooLarge(limit, 0, int(declared))
         codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",")]
         codings = [c for c in codings if c and c != "identity"]
-        if len(codings) > C.MAX_CONTENT_ENCODINGS:
+        if len(codings) > MAX_CONTENT_ENCODINGS:
             raise UndecodableBody(f"{len(codings)} stacked content encodings")
         for coding in codings:
             if coding not in ("gzip", "x-gzip", "deflate"):
@@ -102,11 +121,14 @@ class BodyReader:
         self._decoders = [_Inflate(c) for c in reversed(codings)]
 
     def feed(self, chunk: bytes) -> None:
-        """Take the next raw chunk; ``BodyTooLarge`` or ``UndecodableBody`` to stop reading."""
+        """Take the next raw chunk; ``BodyTooLarge``, ``UndecodableBody`` or ``BodyExpired``
+        (checked after each chunk: a body dripping in ends at the deadline) to stop reading."""
         self._raw += len(chunk)
         if self._raw > self.limit:
             raise BodyTooLarge(self.limit, self._raw)
         self._keep(self._decode(chunk, final=False))
+        if self._expired is not None and self._expired():
+            raise BodyExpired(f"the body was still arriving after {self._raw} bytes")
 
     def partial(self) -> bytes:
         """What was decoded before reading stopped (at most ``limit`` bytes)."""
@@ -185,14 +207,14 @@ def loads(content: bytes | str) -> Any:
     except _Unrepresentable as exc:
         raise JSONRejected(str(exc), malformed=False) from None
     except RecursionError:
-        raise JSONRejected(f"nested deeper than {C.MAX_JSON_DEPTH}", malformed=False) from None
+        raise JSONRejected(f"nested deeper than {MAX_JSON_DEPTH}", malformed=False) from None
     except ValueError as exc:
         if "integer string conversion" in str(exc):  # over sys.get_int_max_str_digits()
             raise JSONRejected("an integer with too many digits", malformed=False) from None
         raise JSONRejected("not JSON", malformed=True) from None
     # Every level of nesting takes a '{' or a '[', so a body with few of them is shallow:
     # the walk below runs only for bodies that could be deep.
-    if isinstance(value, dict | list) and _brackets(content) > C.MAX_JSON_DEPTH:
+    if isinstance(value, dict | list) and _brackets(content) > MAX_JSON_DEPTH:
         _check_depth(value)
     return value
 
@@ -207,9 +229,36 @@ def _check_depth(value: Any) -> None:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if depth > C.MAX_JSON_DEPTH:
-            raise JSONRejected(f"nested deeper than {C.MAX_JSON_DEPTH}", malformed=False)
+        if depth > MAX_JSON_DEPTH:
+            raise JSONRejected(f"nested deeper than {MAX_JSON_DEPTH}", malformed=False)
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+
+
+_JSON_TYPES: dict[type, str] = {
+    dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
+    float: "number", type(None): "null",
+}  # fmt: skip
+
+
+def json_type(value: object) -> str:
+    """The JSON type name of a parsed value (``True`` a boolean, ``1`` an integer, ``1.0`` a
+    number), or the Python type's name for what no JSON text parses to (YAML's dates)."""
+    return _JSON_TYPES.get(type(value)) or next(
+        (name for kind, name in _JSON_TYPES.items() if isinstance(value, kind)),
+        type(value).__name__,
+    )
+
+
+def structural_tokens(data: bytes | str, *, yaml: bool = False) -> int:
+    """How many values a document may hold once parsed (within a small factor), counted
+    without parsing it: in JSON every container starts with '{' or '[' and every value after a
+    container's first follows a ','; YAML's block style (``yaml=True``) also starts a value per
+    line or '- ' item. What a parsed document takes grows with its values, not its bytes, so
+    this is what bounds are put on before parsing."""
+    symbols = ("{", "[", ",", "\n", "- ") if yaml else ("{", "[", ",")
+    if isinstance(data, str):
+        return sum(data.count(symbol) for symbol in symbols)
+    return sum(data.count(symbol.encode()) for symbol in symbols)

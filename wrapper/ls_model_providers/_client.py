@@ -7,6 +7,7 @@ Configuration is checked once, in ``_Base.__init__``.
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import random
 import ssl
@@ -18,14 +19,23 @@ from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
-from . import _constants as C
+from ._args import check_api_key, check_base_url, check_connection_id, check_seconds
 from ._auth import auth_from_api_key
-from ._checks import check_api_key, check_base_url, check_connection_id, check_seconds
-from ._engine import Acquire, Call, Config, Fetched, Flow, Read, Run, Send, Sleep, Step
+from ._constants import (
+    ACCEPT_ENCODING,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_HEADERS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ENV_API_KEY,
+    ENV_URL,
+    MAX_BODY_SIZE,
+)
+from ._engine import Acquire, Call, Config, Flow, Read, Run, Send, Sleep, Step
 from ._errors import LabelStudioError
 from ._models import Connection, DetailedResponse
 from ._retry import RetryPolicy
-from ._secrets import scrub_third_party_logs
+from ._secrets import scrubbing_logs
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -43,6 +53,20 @@ def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     return httpx.Timeout(check_seconds(value, "timeout"))
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def no_cookies() -> httpx.Cookies:
+    """A cookie jar that keeps nothing, for every client this package builds. A
+    token-authenticated client has no use for cookies: a server setting thousands per answer
+    would grow every later request and the jar without bound, and a session cookie would
+    authenticate requests meant to go without credentials. (An ``http_client`` of yours keeps
+    what you tell it to.)"""
+    return httpx.Cookies(http.cookiejar.CookieJar(policy=_NoCookies()))
+
+
 def _missing_headers(http: httpx.Client | httpx.AsyncClient) -> dict[str, str]:
     """The default headers the client does not set itself (what the user set stays).
 
@@ -50,12 +74,12 @@ def _missing_headers(http: httpx.Client | httpx.AsyncClient) -> dict[str, str]:
     decoded size, so it asks only for the codings it can decode unless you did too.
     """
     # httpx's own default (Accept: */*) is not a choice of the caller's: ours replaces it.
-    headers = {k: v for k, v in C.DEFAULT_HEADERS.items() if http.headers.get(k, "*/*") == "*/*"}
+    headers = {k: v for k, v in DEFAULT_HEADERS.items() if http.headers.get(k, "*/*") == "*/*"}
     codings = {
         c.split(";")[0].strip().lower() for c in http.headers.get("accept-encoding", "").split(",")
     }
     if not codings <= {"gzip", "x-gzip", "deflate", "identity", ""}:
-        headers["Accept-Encoding"] = C.ACCEPT_ENCODING
+        headers["Accept-Encoding"] = ACCEPT_ENCODING
     return headers
 
 
@@ -88,10 +112,10 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
         base_url: str,
         api_key: str | None = None,
         auth: httpx.Auth | None = None,
-        timeout: float | httpx.Timeout | None = C.DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
-        max_body_size: int = C.MAX_BODY_SIZE,
+        max_body_size: int = MAX_BODY_SIZE,
         http_client: HttpT | None = None,
         transport: TransportT | None = None,
         verify: ssl.SSLContext | str | bool = True,
@@ -139,7 +163,7 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
         if auth is None:
             if api_key is None:
                 raise ValueError(
-                    f"api_key is required (Client.from_env() reads it from {C.ENV_API_KEY})"
+                    f"api_key is required (Client.from_env() reads it from {ENV_API_KEY})"
                 )
             auth = auth_from_api_key(check_api_key(api_key), base_url=self.base_url)
         if retry is not None and max_retries is not None:
@@ -153,15 +177,10 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
                 "pass http_client or transport/verify, not both (configure your client)"
             )
         self.retry = retry or RetryPolicy(
-            max_retries=C.DEFAULT_MAX_RETRIES if max_retries is None else max_retries
+            max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         )
         self._auth = auth
         self._owns_http = http_client is None
-        if isinstance(verify, str):  # a CA bundle file or directory
-            is_dir = os.path.isdir(verify)
-            verify = ssl.create_default_context(
-                cafile=None if is_dir else verify, capath=verify if is_dir else None
-            )
         self._http: HttpT = (
             http_client if http_client is not None else self._new_http(transport, verify)
         )
@@ -173,7 +192,6 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
             max_body_size=max_body_size, http=self._http,
             headers=_missing_headers(self._http), clock=clock, jitter=jitter,
         )  # fmt: skip
-        scrub_third_party_logs(self._config.scrub)
 
     def _new_http(self, transport: TransportT | None, verify: ssl.SSLContext | str | bool) -> HttpT:
         raise NotImplementedError
@@ -194,15 +212,15 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
     ) -> Self:
         """Build from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (read now, not at import);
         arguments given win over the environment; ``options`` are the constructor's."""
-        base_url = base_url or os.environ.get(C.ENV_URL)
+        base_url = base_url or os.environ.get(ENV_URL)
         if not base_url:
-            raise ValueError(f"no base URL: pass base_url or set {C.ENV_URL}")
-        return cls(base_url=base_url, api_key=api_key or os.environ.get(C.ENV_API_KEY), **options)
+            raise ValueError(f"no base URL: pass base_url or set {ENV_URL}")
+        return cls(base_url=base_url, api_key=api_key or os.environ.get(ENV_API_KEY), **options)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self._auth!r})"
 
-    def _call(self, connection_id: int) -> tuple[Call, Flow[Fetched], str]:
+    def _call(self, connection_id: int) -> tuple[Call, Flow[DetailedResponse], str]:
         url = f"{self._config.endpoint}{check_connection_id(connection_id)}/"
         call = Call(self._config)
         return call, call.get_connection(url), url
@@ -235,13 +253,19 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
     def _new_http(
         self, transport: httpx.BaseTransport | None, verify: ssl.SSLContext | str | bool
     ) -> httpx.Client:
-        http = httpx.Client(transport=transport, headers=C.DEFAULT_HEADERS, verify=verify)
-        if transport is None:
-            from . import _transport  # imports httpcore, as httpx does for its own transport
+        if transport is not None:
+            return httpx.Client(transport=transport, headers=DEFAULT_HEADERS, cookies=no_cookies())
+        from . import _transport  # imports httpcore, as httpx does for its own transport
 
-            # Every socket operation bounded by the call's deadline (_transport.py).
-            self._deadline_scope = _transport.deadline_scope if _transport.install(http) else None
-        return http
+        # Every socket operation bounded by the call's deadline; the environment's proxy read
+        # (and checked) by the transport, so httpx must not mount its own (trust_env).
+        self._deadline_scope = _transport.deadline_scope
+        ours = _transport.Transport(
+            verify=verify, proxy=_transport.environment_proxy(self.base_url)
+        )
+        return httpx.Client(
+            transport=ours, headers=DEFAULT_HEADERS, cookies=no_cookies(), trust_env=False
+        )
 
     def _default_sleep(self) -> Callable[[float], None]:
         return time.sleep
@@ -252,18 +276,19 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
         Raises ``TypeError``/``ValueError`` before any request when the id is not an int in
         ``1..2**63-1``.
         """
-        return self._fetch(connection_id).connection
+        return self._fetch(connection_id).parsed
 
     def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """Like ``get_connection``, with the status, headers, raw body and attempt count."""
-        return self._fetch(connection_id).detailed()
+        return self._fetch(connection_id)
 
-    def _fetch(self, connection_id: int) -> Fetched:
+    def _fetch(self, connection_id: int) -> DetailedResponse:
         call, flow, _ = self._call(connection_id)
-        if self._deadline_scope is None:
-            return self._drive(flow)
-        with self._deadline_scope(call.remaining()):
-            return self._drive(flow)
+        with scrubbing_logs(self._config.scrub):
+            if self._deadline_scope is None:
+                return self._drive(flow)
+            with self._deadline_scope(call.remaining()):
+                return self._drive(flow)
 
     def _drive(self, flow: Flow[T]) -> T:
         run = Run(flow)
@@ -295,7 +320,7 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
         )
 
     def get_connections(
-        self, connection_ids: Iterable[int], *, concurrency: int = C.DEFAULT_CONCURRENCY
+        self, connection_ids: Iterable[int], *, concurrency: int = DEFAULT_CONCURRENCY
     ) -> list[Connection | LabelStudioError]:
         """Fetch many, ``concurrency`` at a time (threads); results in input order.
 
@@ -364,7 +389,18 @@ class AsyncClient(
     def _new_http(
         self, transport: httpx.AsyncBaseTransport | None, verify: ssl.SSLContext | str | bool
     ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, headers=C.DEFAULT_HEADERS, verify=verify)
+        if transport is not None:
+            return httpx.AsyncClient(
+                transport=transport, headers=DEFAULT_HEADERS, cookies=no_cookies()
+            )
+        from . import _transport
+
+        ours = _transport.AsyncTransport(
+            verify=verify, proxy=_transport.environment_proxy(self.base_url)
+        )
+        return httpx.AsyncClient(
+            transport=ours, headers=DEFAULT_HEADERS, cookies=no_cookies(), trust_env=False
+        )
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         import asyncio  # not at import time: a blocking program never pays for it
@@ -373,19 +409,20 @@ class AsyncClient(
 
     async def get_connection(self, connection_id: int) -> Connection:
         """Fetch one connection; see ``Client.get_connection``."""
-        return (await self._fetch(connection_id)).connection
+        return (await self._fetch(connection_id)).parsed
 
     async def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """See ``Client.get_connection_detailed``."""
-        return (await self._fetch(connection_id)).detailed()
+        return await self._fetch(connection_id)
 
-    async def _fetch(self, connection_id: int) -> Fetched:
+    async def _fetch(self, connection_id: int) -> DetailedResponse:
         import asyncio
 
         call, flow, url = self._call(connection_id)
         try:
-            async with asyncio.timeout(call.remaining()):
-                return await self._drive(flow)
+            with scrubbing_logs(self._config.scrub):
+                async with asyncio.timeout(call.remaining()):
+                    return await self._drive(flow)
         except TimeoutError:
             raise call.deadline_error(url) from None
 
@@ -416,7 +453,7 @@ class AsyncClient(
         return lock
 
     async def get_connections(
-        self, connection_ids: Iterable[int], *, concurrency: int = C.DEFAULT_CONCURRENCY
+        self, connection_ids: Iterable[int], *, concurrency: int = DEFAULT_CONCURRENCY
     ) -> list[Connection | LabelStudioError]:
         """See ``Client.get_connections``: bounded concurrency (tasks), input order, errors in place."""
         ids = self._check_many(connection_ids, concurrency)

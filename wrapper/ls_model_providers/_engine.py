@@ -36,9 +36,9 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 import httpx
 
-from . import _constants as C
 from ._auth import PersonalAccessTokenAuth, TokenAuth
-from ._body import BodyReader, BodyTooLarge, UndecodableBody
+from ._body import BodyExpired, BodyReader, BodyTooLarge, UndecodableBody
+from ._constants import ENDPOINT_PATH, LOGGER_NAME, MAX_REDIRECTS
 from ._errors import (
     Answer,
     APIConnectionError,
@@ -55,7 +55,7 @@ from ._models import Connection, DetailedResponse, parse_connection
 from ._retry import RetryPolicy, is_retryable_status, may_retry, parse_retry_after, retry_delay
 from ._secrets import Scrubber
 
-log = logging.getLogger(C.LOGGER_NAME)
+log = logging.getLogger(LOGGER_NAME)
 
 R = TypeVar("R")
 
@@ -143,21 +143,6 @@ class Run(Generic[R]):
         return self.opened
 
 
-class Fetched(NamedTuple):
-    """What a successful ``get_connection`` flow returns."""
-
-    answer: Answer
-    connection: Connection
-    attempts: int
-
-    def detailed(self) -> DetailedResponse:
-        answer = self.answer
-        return DetailedResponse(
-            status_code=answer.status_code, headers=answer.headers, content=answer.content,
-            parsed=self.connection, url=answer.url, attempts=self.attempts,
-        )  # fmt: skip
-
-
 class _Failure(Exception):
     """An attempt failed with ``error``; ``retryable`` says whether another may follow."""
 
@@ -184,16 +169,14 @@ class Config:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         url = httpx.URL(base_url)
-        self.endpoint = base_url + C.ENDPOINT_PATH
+        self.endpoint = base_url + ENDPOINT_PATH
         self.origin = (url.scheme, url.host, url.port)
         #: Ours are applied by the engine; anyone else's by httpx (``Send.auth``).
         self.pat = auth if isinstance(auth, PersonalAccessTokenAuth) else None
-        self.token_header = auth._header if isinstance(auth, TokenAuth) else None
+        self.token_header = auth.authorization() if isinstance(auth, TokenAuth) else None
         self.foreign_auth = None if isinstance(auth, TokenAuth | PersonalAccessTokenAuth) else auth
         self.scrub = (
-            self.pat.scrub
-            if self.pat is not None
-            else Scrubber(auth._token if isinstance(auth, TokenAuth) else "")
+            auth.scrub if isinstance(auth, TokenAuth | PersonalAccessTokenAuth) else Scrubber()
         )
         self.timeout = timeout
         self._timeout_dict = timeout.as_dict()
@@ -255,35 +238,38 @@ class Call:
     ``Call(config).get_connection(url)`` is the flow for ``get_connection``.
     """
 
-    __slots__ = ("c", "deadline", "started")
+    __slots__ = ("config", "deadline", "started")
 
     def __init__(self, config: Config) -> None:
-        self.c = config
+        self.config = config
         self.started = config.clock()
         deadline = config.policy.deadline
         self.deadline = None if deadline is None else self.started + deadline
 
     def remaining(self) -> float | None:
         """Seconds left before the call's deadline (``None``: no deadline)."""
-        return None if self.deadline is None else self.deadline - self.c.clock()
+        return None if self.deadline is None else self.deadline - self.config.clock()
 
     def deadline_error(
         self, url: str, method: str = "GET", status_code: int | None = None
     ) -> APITimeoutError:
         """``status_code``: the answer had begun (its status arrived, not all of its body)."""
         return APITimeoutError(
-            f"call deadline of {self.c.policy.deadline:g} s exceeded",
-            method=method, url=self.c.scrub(url), status_code=status_code,
+            f"call deadline of {self.config.policy.deadline:g} s exceeded",
+            method=method, url=self.config.scrub(url), status_code=status_code,
         )  # fmt: skip
 
     # -- the GET ---------------------------------------------------------------------------
-    def get_connection(self, url: str) -> Flow[Fetched]:
+    def get_connection(self, url: str) -> Flow[DetailedResponse]:
         (answer, connection), attempts = yield from self._retrying(lambda: self._get_once(url))
-        return Fetched(answer, connection, attempts)
+        return DetailedResponse(
+            status_code=answer.status_code, headers=answer.headers, content=answer.content,
+            parsed=connection, url=answer.url, attempts=attempts,
+        )  # fmt: skip
 
     def _get_once(self, url: str) -> Flow[tuple[Answer, Connection]]:
-        pat = self.c.pat
-        authorization, generation = self.c.token_header, 0
+        pat = self.config.pat
+        authorization, generation = self.config.token_header, 0
         for second_try in (False, True):
             if pat is not None:
                 authorization, generation = yield from self._authorization(pat)
@@ -296,7 +282,7 @@ class Call:
             if not 200 <= answer.status_code < 300:
                 raise make_status_error(answer, self._scrubber(authorization))
             connection = parse_connection(answer)
-            connection._scrub = self.c.scrub
+            connection._scrub = self.config.scrub
             return answer, connection
         except (APIStatusError, ResponseValidationError) as error:
             raise self._failure(error) from None
@@ -318,7 +304,7 @@ class Call:
         header, generation = pat.bearer()
         # An access token that expires within the refresh margin (a short lifetime, or clock
         # skew) is still the best there is: send it, and refresh on the next call.
-        return header or f"Bearer {pat._access}", generation
+        return header or pat.current_bearer() or "", generation
 
     def _refresh_once(self, pat: PersonalAccessTokenAuth) -> Flow[None]:
         answer = yield from self._exchange(
@@ -332,7 +318,7 @@ class Call:
     # -- attempts --------------------------------------------------------------------------
     def _retrying(self, once: Callable[[], Flow[R]]) -> Flow[tuple[R, int]]:
         """Run ``once`` until it succeeds, fails for good, or no retry fits in the deadline."""
-        policy, attempt = self.c.policy, 0
+        policy, attempt = self.config.policy, 0
         while True:
             try:
                 return (yield from once()), attempt + 1
@@ -341,9 +327,9 @@ class Call:
                 if not failure.retryable:
                     raise error from error.__cause__
                 delay = retry_delay(
-                    attempt, policy, retry_after=failure.retry_after, random=self.c.jitter
+                    attempt, policy, retry_after=failure.retry_after, random=self.config.jitter
                 )
-                if not may_retry(attempt, delay, self.c.clock() - self.started, policy):
+                if not may_retry(attempt, delay, self.config.clock() - self.started, policy):
                     raise error from error.__cause__
                 log.debug("retrying in %.3f s after %s", delay, error)
                 yield Sleep(delay)
@@ -351,8 +337,8 @@ class Call:
 
     def _failure(self, error: APIStatusError | ResponseValidationError) -> _Failure:
         if isinstance(error, ResponseValidationError):
-            return _Failure(error, error.malformed and self.c.policy.retry_on_malformed_body)
-        if is_retryable_status(error.status_code, self.c.policy):
+            return _Failure(error, error.malformed and self.config.policy.retry_on_malformed_body)
+        if is_retryable_status(error.status_code, self.config.policy):
             return _Failure(error, True, parse_retry_after(error.headers))
         return _Failure(error, False)
 
@@ -366,13 +352,15 @@ class Call:
         follow_redirects: bool,
     ) -> Flow[Answer]:
         """One request (and the redirects it leads to), read whole within the limits."""
-        auth = self.c.foreign_auth
-        for _ in range(C.MAX_REDIRECTS + 1):
+        auth = self.config.foreign_auth
+        for _ in range(MAX_REDIRECTS + 1):
             remaining = self.remaining()
             if remaining is not None and remaining <= 0:
                 raise self.deadline_error(url, method)
-            request = self.c.request(method, url, authorization, json, self._timeout(remaining))
-            sent_at, response = self.c.clock(), None
+            request = self.config.request(
+                method, url, authorization, json, self._timeout(remaining)
+            )
+            sent_at, response = self.config.clock(), None
             try:
                 response, chunks = yield Send(request, auth)
                 if not (follow_redirects and response.has_redirect_location):
@@ -387,15 +375,15 @@ class Call:
             if not self._trusted(target):  # another origin never gets the credentials
                 authorization = auth = None
         raise APIConnectionError(
-            f"more than {C.MAX_REDIRECTS} redirects", method=method, url=self.c.scrub(url)
+            f"more than {MAX_REDIRECTS} redirects", method=method, url=self.config.scrub(url)
         )
 
     def _read(
         self, request: httpx.Request, response: httpx.Response, chunks: Any, sent_at: float
     ) -> Flow[Answer]:
-        limit = self.c.max_body_size
+        limit = self.config.max_body_size
         # A URL comes from the server after a redirect: it may carry what it was sent.
-        shown_url = self.c.scrub(str(request.url))
+        shown_url = self.config.scrub(str(request.url))
         common = {"status_code": response.status_code, "headers": response.headers,
                   "method": request.method, "url": shown_url}  # fmt: skip
         reader: BodyReader | None = None
@@ -404,15 +392,15 @@ class Call:
                 content = response.content
                 if len(content) > limit:
                     raise BodyTooLarge(limit, len(content))
-                if self.deadline is not None and self.c.clock() > self.deadline:
-                    raise self.deadline_error(shown_url, request.method, response.status_code)
+                if self._expired():
+                    raise BodyExpired
             else:
-                reader = BodyReader(limit, response.headers)
+                reader = BodyReader(limit, response.headers, expired=self._expired)
                 while chunk := (yield Read(chunks)):
                     reader.feed(chunk)
-                    if self.deadline is not None and self.c.clock() > self.deadline:
-                        raise self.deadline_error(shown_url, request.method, response.status_code)
                 content = reader.finish()
+        except BodyExpired:
+            raise self.deadline_error(shown_url, request.method, response.status_code) from None
         except BodyTooLarge as exc:
             error = ResponseTooLargeError(
                 str(exc), limit=limit, body=reader.partial() if reader else b"", **common
@@ -425,9 +413,9 @@ class Call:
                 f"HTTP {response.status_code} with a body that cannot be decoded: {why}",
                 malformed=True, **common,
             )  # fmt: skip
-            raise _Failure(invalid, self.c.policy.retry_on_malformed_body) from None
+            raise _Failure(invalid, self.config.policy.retry_on_malformed_body) from None
         if log.isEnabledFor(logging.DEBUG):
-            took = (self.c.clock() - sent_at) * 1000  # this attempt's, not the call's
+            took = (self.config.clock() - sent_at) * 1000  # this attempt's, not the call's
             log.debug(
                 "%s %s -> %d (%.1f ms)", request.method, shown_url, response.status_code, took
             )
@@ -437,10 +425,13 @@ class Call:
         )  # fmt: skip
 
     # -- helpers ---------------------------------------------------------------------------
+    def _expired(self) -> bool:
+        return self.deadline is not None and self.config.clock() > self.deadline
+
     def _timeout(self, remaining: float | None) -> httpx.Timeout:
         """The per-attempt timeout, shortened so no attempt outlives the call's deadline."""
-        t = self.c.timeout
-        maximum = self.c.timeout_max
+        t = self.config.timeout
+        maximum = self.config.timeout_max
         if remaining is None or (maximum is not None and maximum <= remaining):
             return t
         cap = max(remaining, 0.001)
@@ -452,19 +443,19 @@ class Call:
         )
 
     def _trusted(self, url: httpx.URL) -> bool:
-        scheme, host, port = self.c.origin
+        scheme, host, port = self.config.origin
         return url.host == host and url.port == port and url.scheme in (scheme, "https")
 
     def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.URL:
         """Where a redirect leads, refusing https -> http and anything but http(s)."""
-        url = self.c.scrub(str(request.url))
+        url = self.config.scrub(str(request.url))
         if response.next_request is None:  # httpx builds it for every redirect it does not follow
             raise APIConnectionError("redirect without a usable Location", url=url)
         target = response.next_request.url
         if target.scheme not in ("http", "https") or (
             request.url.scheme == "https" and target.scheme != "https"
         ):
-            scheme = self.c.scrub(target.scheme[:20])
+            scheme = self.config.scrub(target.scheme[:20])
             raise APIConnectionError(
                 f"refused redirect to {scheme}:// (credentials would travel unencrypted)", url=url
             )
@@ -472,7 +463,7 @@ class Call:
 
     def _scrubber(self, authorization: str | None) -> Callable[[str], str]:
         """Hides our credentials, and the one this request carried, in text the server sent."""
-        base = self.c.scrub
+        base = self.config.scrub
         if not authorization:
             return base
         sent = Scrubber(authorization, authorization.partition(" ")[2])
@@ -482,10 +473,10 @@ class Call:
         self, exc: Exception, request: httpx.Request, status: int | None
     ) -> _Failure:
         """``status``: the answer's, when it failed after its status arrived (mid-body)."""
-        method, url = request.method, self.c.scrub(str(request.url))
+        method, url = request.method, self.config.scrub(str(request.url))
         problem = certificate_problem(exc)
         scrub = self._scrubber(request.headers.get("authorization"))
-        if self.deadline is not None and self.c.clock() >= self.deadline:
+        if self.deadline is not None and self.config.clock() >= self.deadline:
             failure = _Failure(self.deadline_error(url, method, status), False)
         elif isinstance(exc, httpx.TimeoutException):
             timeout = APITimeoutError(

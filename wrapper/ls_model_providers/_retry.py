@@ -21,7 +21,15 @@ from typing import Any
 
 import attrs
 
-from . import _constants as C
+from ._constants import (
+    BACKOFF_BASE,
+    BACKOFF_CAP,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RETRIES,
+    MAX_SECONDS,
+    RETRY_AFTER_CAP,
+    RETRY_STATUSES,
+)
 
 __all__ = ["RetryPolicy"]
 
@@ -32,19 +40,19 @@ def _non_negative_int(instance: object, attribute: attrs.Attribute[int], value: 
 
 
 def _seconds(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if type(value) is bool or not isinstance(value, int | float) or not 0 <= value <= C.MAX_SECONDS:
+    if type(value) is bool or not isinstance(value, int | float) or not 0 <= value <= MAX_SECONDS:
         raise ValueError(
             f"RetryPolicy.{attribute.name} must be a number of seconds from 0 to "
-            f"{C.MAX_SECONDS:,.0f}, got {value!r}"
+            f"{MAX_SECONDS:,.0f}, got {value!r}"
         )
 
 
 def _deadline(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
-    if type(value) is bool or not isinstance(value, int | float) or not 0 < value <= C.MAX_SECONDS:
+    if type(value) is bool or not isinstance(value, int | float) or not 0 < value <= MAX_SECONDS:
         raise ValueError(
-            f"RetryPolicy.deadline must be > 0 and at most {C.MAX_SECONDS:,.0f} seconds, or None, "
+            f"RetryPolicy.deadline must be > 0 and at most {MAX_SECONDS:,.0f} seconds, or None, "
             f"got {value!r}"
         )
 
@@ -75,18 +83,18 @@ class RetryPolicy:
             garbled on the way); a JSON body of the wrong shape is never retried.
     """
 
-    max_retries: int = attrs.field(default=C.DEFAULT_MAX_RETRIES, validator=_non_negative_int)
-    backoff_base: float = attrs.field(default=C.BACKOFF_BASE, validator=_seconds)
-    backoff_cap: float = attrs.field(default=C.BACKOFF_CAP, validator=_seconds)
-    retry_after_cap: float = attrs.field(default=C.RETRY_AFTER_CAP, validator=_seconds)
-    deadline: float | None = attrs.field(default=C.DEFAULT_DEADLINE, validator=_deadline)
+    max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_non_negative_int)
+    backoff_base: float = attrs.field(default=BACKOFF_BASE, validator=_seconds)
+    backoff_cap: float = attrs.field(default=BACKOFF_CAP, validator=_seconds)
+    retry_after_cap: float = attrs.field(default=RETRY_AFTER_CAP, validator=_seconds)
+    deadline: float | None = attrs.field(default=DEFAULT_DEADLINE, validator=_deadline)
     retry_on_500: bool = attrs.field(default=False, validator=_flag)
     retry_on_malformed_body: bool = attrs.field(default=True, validator=_flag)
 
 
 def is_retryable_status(status: int, policy: RetryPolicy) -> bool:
     """True for statuses a GET may be retried on."""
-    return status in C.RETRY_STATUSES or (status == 500 and policy.retry_on_500)
+    return status in RETRY_STATUSES or (status == 500 and policy.retry_on_500)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: dt.datetime | None = None) -> float | None:

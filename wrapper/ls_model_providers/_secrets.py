@@ -12,14 +12,15 @@ Two kinds of secret:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
-import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
-from . import _constants as C
+from ._constants import MAX_JSON_DEPTH
 
 REDACTED = "<redacted>"
 TOO_DEEP = "<nested too deeply>"
@@ -60,7 +61,7 @@ def is_secret_value(value: object) -> bool:
     return isinstance(value, str) and bool(_SECRET_VALUE.search(value))
 
 
-def redact(value: Any, depth: int = C.MAX_JSON_DEPTH) -> Any:
+def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
     """A copy of a JSON-like value with every secret replaced by ``<redacted>``.
 
     Containers nested deeper than ``depth`` are replaced too, so no caller (a repr, the
@@ -78,7 +79,7 @@ def redact(value: Any, depth: int = C.MAX_JSON_DEPTH) -> Any:
     return REDACTED if is_secret_value(value) else value
 
 
-def secret_values(value: Any, depth: int = C.MAX_JSON_DEPTH) -> Iterable[str]:
+def secret_values(value: Any, depth: int = MAX_JSON_DEPTH) -> Iterable[str]:
     """Every string ``redact`` would hide in ``value`` (to scrub them out of text too)."""
     if depth <= 0:
         return
@@ -129,7 +130,7 @@ class Scrubber:
         scrub(f"server said: {detail}")
     """
 
-    __slots__ = ("__weakref__", "_forms", "_pattern", "_secrets")
+    __slots__ = ("_forms", "_pattern", "_secrets")
 
     def __init__(self, *secrets: str) -> None:
         self._secrets: dict[str, str] = {}
@@ -181,40 +182,43 @@ class Scrubber:
 
 
 class _LogScrubber(logging.Filter):
-    """Scrubs the secrets of every live client from httpx's and httpcore's log records.
+    """Scrubs the credentials of the call running in this context from httpx's and httpcore's
+    log records, and does nothing to anyone else's.
 
-    Those libraries log what the server sent (a reason phrase, response headers) at INFO and
-    DEBUG: a server echoing the key would put it into the application's logs. Filters run
-    only for records a logger emits, so this costs nothing while those loggers are quiet.
+    Those libraries log what the server sent (a reason phrase at INFO, response headers at
+    DEBUG): a server echoing the key would put it into the application's logs
+    (``tests/test_client.py`` shows both). Filters run only for records a logger emits, so
+    this costs nothing while those loggers are quiet.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.scrubbers: weakref.WeakSet[Scrubber] = weakref.WeakSet()
-
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.scrubbers:
-            message = shown = record.getMessage()
-            for scrub in list(self.scrubbers):
-                shown = scrub(shown)
+        scrub = _CALL_SCRUBBER.get()
+        if scrub is not None:
+            message = record.getMessage()
+            shown = scrub(message)
             if shown != message:
                 record.msg, record.args = shown, ()
         return True
 
 
+_CALL_SCRUBBER: ContextVar[Scrubber | None] = ContextVar("ls_model_providers_scrub", default=None)
 _LOG_SCRUBBER = _LogScrubber()
 #: The loggers of the libraries under the client (filters are not inherited by children).
-_THIRD_PARTY_LOGGERS = (
+THIRD_PARTY_LOGGERS = (
     "httpx", "httpcore.connection", "httpcore.connection_pool", "httpcore.http11",
     "httpcore.http2", "httpcore.proxy", "httpcore.socks",
 )  # fmt: skip
 
 
-def scrub_third_party_logs(scrub: Scrubber) -> None:
-    """Keep ``scrub``'s secrets out of httpx's and httpcore's log records while it lives."""
-    if not _LOG_SCRUBBER.scrubbers:
-        for name in _THIRD_PARTY_LOGGERS:
-            logger = logging.getLogger(name)
-            if _LOG_SCRUBBER not in logger.filters:
-                logger.addFilter(_LOG_SCRUBBER)
-    _LOG_SCRUBBER.scrubbers.add(scrub)
+@contextlib.contextmanager
+def scrubbing_logs(scrub: Scrubber) -> Iterator[None]:
+    """Keep ``scrub``'s secrets out of httpx's and httpcore's log records emitted in this block
+    (this thread, or this task): the scope of one call."""
+    if _LOG_SCRUBBER not in logging.getLogger("httpx").filters:
+        for name in THIRD_PARTY_LOGGERS:
+            logging.getLogger(name).addFilter(_LOG_SCRUBBER)
+    token = _CALL_SCRUBBER.set(scrub)
+    try:
+        yield
+    finally:
+        _CALL_SCRUBBER.reset(token)

@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .toolkit.options import DEFAULT_DEADLINE, DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
+
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
@@ -56,9 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ls-base-url", default=None, help="deployment URL (default: $LABEL_STUDIO_URL)")  # fmt: skip
     group.addoption("--ls-api-key", default=None, help="token (default: $LABEL_STUDIO_API_KEY)")
     group.addoption("--ls-id", type=int, default=None, help="an existing connection id")
-    group.addoption("--ls-max-examples", type=int, default=50, help="generated cases per mode")
-    group.addoption("--ls-max-requests", type=int, default=300, help="request budget (default 300)")
-    group.addoption("--ls-deadline", type=float, default=300.0, help="seconds the run may take (default 300)")  # fmt: skip
+    group.addoption("--ls-max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help=f"generated cases per mode (default {DEFAULT_MAX_EXAMPLES})")  # fmt: skip
+    group.addoption("--ls-max-requests", type=int, default=DEFAULT_MAX_REQUESTS, help=f"request budget (default {DEFAULT_MAX_REQUESTS})")  # fmt: skip
+    group.addoption("--ls-deadline", type=float, default=DEFAULT_DEADLINE, help=f"seconds the run may take (default {DEFAULT_DEADLINE:g})")  # fmt: skip
     group.addoption("--ls-cacert", default=None, help="CA bundle to trust (default: the environment's)")  # fmt: skip
     group.addoption("--ls-insecure", action="store_true", help="do not verify TLS certificates")
     group.addoption("--ls-snapshot", default=None, help="the mock fixtures replay this snapshot file")  # fmt: skip
@@ -92,7 +94,7 @@ def _mock() -> ModuleType:
     try:
         from . import mock
     except ImportError as exc:
-        from .cli._shared import missing_extra
+        from .toolkit.exits import missing_extra
 
         message = missing_extra("mock", exc)
     else:

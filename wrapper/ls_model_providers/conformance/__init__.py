@@ -17,13 +17,13 @@ Needs the ``conformance`` extra: without it, importing this package raises
 extra (checked here without importing them: schemathesis is imported when a run starts).
 
 Modules: ``_run`` (a run, start to verdict), ``_checks`` (the hand-written checks),
-``_fuzz`` (schemathesis), ``_context`` (what a check gets), ``_guard`` (the one path to the
-deployment), ``_report`` (console, JUnit, JSON), ``_text`` (reproductions), ``_specdiff``.
+``_fuzz`` (schemathesis), ``_context`` (what a check gets), ``_report`` (console, JUnit,
+JSON). The one path to the deployment is ``toolkit.guard``.
 """
 
 from importlib.util import find_spec
 
-from ls_model_providers.cli._shared import (
+from ls_model_providers.toolkit.exits import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -41,7 +41,8 @@ for _name in EXTRA_MODULES:
         raise ModuleNotFoundError(missing_extra("conformance", _name), name=_name)
 
 from ._model import CheckResult, Report, RunConfig, UsageError  # noqa: E402 - after the check
-from ._run import Interrupted, check_names, run, validate  # noqa: E402
+from ._report import console, write_json, write_junit  # noqa: E402
+from ._run import RUN_NAMES, Interrupted, check_names, run, validate  # noqa: E402
 
 #: The exit code of a conformant run.
 EXIT_CONFORMANT = EXIT_OK
@@ -54,12 +55,16 @@ __all__ = [
     "EXIT_NOT_SERVED",
     "EXIT_UNREACHABLE",
     "EXIT_USAGE",
+    "RUN_NAMES",
     "CheckResult",
     "Interrupted",
     "Report",
     "RunConfig",
     "UsageError",
     "check_names",
+    "console",
     "run",
     "validate",
+    "write_json",
+    "write_junit",
 ]

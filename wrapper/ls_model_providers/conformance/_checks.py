@@ -12,23 +12,23 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from ls_model_providers import _constants as C
+from ls_model_providers._constants import MAX_ID
 from ls_model_providers._errors import Answer, ResponseValidationError
 from ls_model_providers._models import parse_connection
 from ls_model_providers._secrets import is_secret_name, is_secret_value, secret_values
-
-from ._context import (
-    Context,
+from ls_model_providers.toolkit.answers import (
     auth_scheme_problems,
     detail,
     is_html_404,
     json_of,
     ls_error_problems,
 )
-from ._model import CheckResult, Outcome
-from ._text import first_line
+from ls_model_providers.toolkit.text import first_line
 
-UNKNOWN_ID = C.MAX_ID
+from ._context import Context
+from ._model import CheckResult, Outcome
+
+UNKNOWN_ID = MAX_ID
 #: A JWT signed with a key no server has: the signature must be checked.
 FORGED_BEARER = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwidXNlcl9pZCI6MSwiZXhwIjo0"
@@ -72,7 +72,7 @@ def note(summary: str) -> Finding:
 
 @check("connection.valid_200")
 def valid_200(ctx: Context) -> Finding:
-    response, exchange = ctx.existing()
+    response = ctx.existing()
     body = json_of(response)
     for secret in secret_values(body):
         ctx.scrub.add(secret)  # any message quoting one shows <redacted>
@@ -94,7 +94,7 @@ def valid_200(ctx: Context) -> Finding:
     problems += _generated_model_problems(body)
     if problems:
         what = f"GET of connection {ctx.connection_id} is not a valid 200"
-        return Finding("fail", what, tuple(problems), ctx.repro(exchange))
+        return Finding("fail", what, tuple(problems), ctx.repro(response))
     return ok(
         f"connection {ctx.connection_id}: 200, JSON, its id, valid against the fragment, "
         "parsed by the client and the generated model"
@@ -129,14 +129,14 @@ def _generated_model_problems(body: Any) -> list[str]:
 
 @check("connection.no_secrets")
 def no_secrets(ctx: Context) -> Finding | None:
-    response, exchange = ctx.existing()
+    response = ctx.existing()
     body = json_of(response)
     if not isinstance(body, dict):
         return None  # connection.valid_200 says why
     leaked = sorted(_secret_paths(body))
     if leaked:
         summary = f"the 200 body carries secret field(s): {', '.join(leaked)}"
-        return Finding("fail", summary, ("values not shown",), ctx.repro(exchange))
+        return Finding("fail", summary, ("values not shown",), ctx.repro(response))
     return ok("no credential-like field or value in the 200 body")
 
 
@@ -159,13 +159,13 @@ def _secret_paths(value: Any, prefix: str = "") -> Iterator[str]:
 
 
 def _expect_401(ctx: Context, connection_id: int, authorization: str | None, what: str) -> Finding:
-    response, exchange = ctx.send("GET", ctx.endpoint(connection_id), authorization)
+    response = ctx.send("GET", ctx.endpoint(connection_id), authorization)
     problems = (
         [] if response.status_code == 401 else [f"status {response.status_code}, expected 401"]
     )
     problems += auth_scheme_problems(response, ctx.scrub) + ls_error_problems(response)
     if problems:
-        return Finding("fail", f"{what}: not a proper 401", tuple(problems), ctx.repro(exchange))
+        return Finding("fail", f"{what}: not a proper 401", tuple(problems), ctx.repro(response))
     challenge = response.headers["www-authenticate"].split(" ", 1)[0]
     return ok(f'{what}: 401 "{detail(response)}" with WWW-Authenticate: {challenge}')
 
@@ -202,14 +202,14 @@ def before_existence(ctx: Context) -> Finding:
 
 @check("not_found.unknown_id")
 def unknown_id(ctx: Context) -> Finding:
-    response, exchange = ctx.send("GET", ctx.endpoint(UNKNOWN_ID))
+    response = ctx.send("GET", ctx.endpoint(UNKNOWN_ID))
     problems = (
         [] if response.status_code == 404 else [f"status {response.status_code}, expected 404"]
     )
     problems += ls_error_problems(response)
     if problems:
         return Finding(
-            "fail", "an unknown id is not a JSON 404", tuple(problems), ctx.repro(exchange)
+            "fail", "an unknown id is not a JSON 404", tuple(problems), ctx.repro(response)
         )
     return ok(f'unknown id: 404 "{detail(response)}"')
 
@@ -218,7 +218,7 @@ def unknown_id(ctx: Context) -> Finding:
 def non_integer_id(ctx: Context) -> Finding:
     # DRF's router matches it and answers its JSON 404; a route that takes only integers
     # never matches, and Django answers its HTML 404 page (both measured on Label Studio).
-    response, exchange = ctx.send("GET", ctx.endpoint("not-an-id"))
+    response = ctx.send("GET", ctx.endpoint("not-an-id"))
     problems = (
         [] if response.status_code == 404 else [f"status {response.status_code}, expected 404"]
     )
@@ -226,7 +226,7 @@ def non_integer_id(ctx: Context) -> Finding:
         problems += ls_error_problems(response)
     if problems:
         summary = "a non-integer id is not Label Studio's 404"
-        return Finding("fail", summary, tuple(problems), ctx.repro(exchange))
+        return Finding("fail", summary, tuple(problems), ctx.repro(response))
     form = "HTML page" if is_html_404(response) else f'"{detail(response)}"'
     return ok(f"non-integer id: 404 {form}")
 
@@ -236,23 +236,23 @@ def non_integer_id(ctx: Context) -> Finding:
 
 @check("http.head")
 def head(ctx: Context) -> Finding:
-    response, exchange = ctx.send("HEAD", ctx.endpoint(ctx.connection_id))
+    response = ctx.send("HEAD", ctx.endpoint(ctx.connection_id))
     problems = [] if response.status_code == 200 else [f"HEAD answered {response.status_code}"]
     if response.content:
         problems.append("HEAD answered with a body")
     if problems:
         summary = "HEAD is not 200 without a body, as on every DRF GET view"
-        return Finding("fail", summary, tuple(problems), ctx.repro(exchange))
+        return Finding("fail", summary, tuple(problems), ctx.repro(response))
     return ok("HEAD: 200 without a body")
 
 
 @check("http.options")
 def options(ctx: Context) -> Finding:
-    response, exchange = ctx.send("OPTIONS", ctx.endpoint(ctx.connection_id))
+    response = ctx.send("OPTIONS", ctx.endpoint(ctx.connection_id))
     if 200 <= response.status_code < 300:
         return ok(f"OPTIONS: {response.status_code}")
     summary = f"OPTIONS answered {response.status_code} (DRF answers 200 with its metadata)"
-    return Finding("note", summary, (), ctx.repro(exchange))
+    return Finding("note", summary, (), ctx.repro(response))
 
 
 # -- drift: worth knowing, never a failure -----------------------------------------------------
@@ -260,7 +260,7 @@ def options(ctx: Context) -> Finding:
 
 @check("drift.model_params")
 def model_params(ctx: Context) -> Finding | None:
-    body = json_of(ctx.existing().response)
+    body = json_of(ctx.existing())
     if not isinstance(body, dict) or "model_params" not in body:
         return None
     form = (
@@ -273,7 +273,7 @@ def model_params(ctx: Context) -> Finding | None:
 
 @check("drift.undocumented_fields")
 def undocumented_fields(ctx: Context) -> Finding | None:
-    body = json_of(ctx.existing().response)
+    body = json_of(ctx.existing())
     extra = sorted(set(body) - set(ctx.properties)) if isinstance(body, dict) else []
     if not extra:
         return None
@@ -283,7 +283,7 @@ def undocumented_fields(ctx: Context) -> Finding | None:
 
 @check("drift.created_by")
 def created_by(ctx: Context) -> Finding | None:
-    body = json_of(ctx.existing().response)
+    body = json_of(ctx.existing())
     creator = body.get("created_by") if isinstance(body, dict) else None
     if not isinstance(creator, dict):
         return None

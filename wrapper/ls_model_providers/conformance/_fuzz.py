@@ -28,11 +28,11 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
 from ls_model_providers._errors import LabelStudioError
+from ls_model_providers.toolkit.guard import BadAnswer, NoAnswer, Sent, Stop, Unsendable
+from ls_model_providers.toolkit.text import first_line
 
 from ._context import CREDENTIALS, Context
-from ._guard import BadAnswer, Exchange, NoAnswer, Stop, Unsendable
 from ._model import CheckResult
-from ._text import first_line
 
 #: The response checks every case gets (negative cases: see ``_negative_checks``).
 RESPONSE_CHECKS = [
@@ -150,31 +150,31 @@ class _Judge:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.ran: dict[str, int] = dict.fromkeys(NAMES, 0)
-        self.failures: dict[str, dict[str, tuple[str, Exchange | None]]] = {}
+        self.failures: dict[str, dict[str, tuple[str, Sent | None]]] = {}
         self.unsendable = 0
 
     def judge(self, case: Any, checks: list[Any]) -> None:
-        exchanges = self.ctx.guard.exchanges
+        sent_log = self.ctx.guard.sent
         try:
             response = case.operation.schema.transport.send(case)
         except Unsendable:
             self.unsendable += 1
             return
         except (NoAnswer, BadAnswer) as exc:
-            self._fail("not_a_server_error", "no usable answer", str(exc), exc.exchange)
+            self._fail("not_a_server_error", "no usable answer", str(exc), exc.sent)
             return
         except LabelStudioError as exc:  # the token refresh failed on the way
-            last = exchanges[-1] if exchanges else None
+            last = sent_log[-1] if sent_log else None
             self._fail("not_a_server_error", "token refresh failed", str(exc), last)
             return
-        sent = exchanges[-1]  # the case's own request, as sent (after any token refresh)
+        sent = sent_log[-1]  # the case's own request, as sent (after any token refresh)
         for check in checks:
             self.ran[check.__name__] += 1
             self._run_one(case, response, check, sent)
 
-    def _run_one(self, case: Any, response: Response, check: Any, sent: Exchange) -> None:
-        exchanges = self.ctx.guard.exchanges
-        before = len(exchanges)
+    def _run_one(self, case: Any, response: Response, check: Any, sent: Sent) -> None:
+        sent_log = self.ctx.guard.sent
+        before = len(sent_log)
         authorized = any(name.lower() == "authorization" for name, _ in sent.headers)
         kwargs: dict[str, Any] = {}
         if check is oas.ignored_auth:
@@ -189,26 +189,26 @@ class _Judge:
         except Failure as single:
             found = [single]
         except (NoAnswer, BadAnswer) as exc:  # a probe the check sent got no usable answer
-            self._fail(name, "probe without a usable answer", str(exc), exc.exchange)
+            self._fail(name, "probe without a usable answer", str(exc), exc.sent)
             return
         else:
             return
         # A failure is about the last request the check sent itself (ignored_auth's probe),
         # or else about the case's own.
-        exchange = exchanges[-1] if len(exchanges) > before else sent
+        sent = sent_log[-1] if len(sent_log) > before else sent
         for item in found:
-            self._fail(name, item.title, first_line(self.ctx.scrub(item.message)), exchange)
+            self._fail(name, item.title, first_line(self.ctx.scrub(item.message)), sent)
 
-    def _fail(self, name: str, title: str, message: str, exchange: Exchange | None) -> None:
-        self.failures.setdefault(name, {}).setdefault(title, (message, exchange))
+    def _fail(self, name: str, title: str, message: str, sent: Sent | None) -> None:
+        self.failures.setdefault(name, {}).setdefault(title, (message, sent))
 
     def results(self) -> Iterator[CheckResult]:
         for name in NAMES:
             if name in self.failures:
                 failures = self.failures[name]
                 details = [f"{title}: {message}" for title, (message, _) in failures.items()]
-                exchange = next(iter(failures.values()))[1]
-                repro = self.ctx.repro(exchange) if exchange is not None else None
+                sent = next(iter(failures.values()))[1]
+                repro = self.ctx.repro(sent) if sent is not None else None
                 summary = f"{len(failures)} distinct failure(s)"
                 yield CheckResult(f"schemathesis.{name}", "fail", summary, details, repro)
             elif self.ran[name]:

@@ -9,37 +9,20 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 import httpx
 
-from ls_model_providers import _constants as C
+from ls_model_providers._constants import ENV_API_KEY, ENV_URL
+from ls_model_providers.toolkit.options import (
+    CLI_OPTIONS,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_REQUESTS,
+    DEFAULT_TIMEOUT,
+    OptionNames,
+)
 
 if TYPE_CHECKING:
     from ls_model_providers.snapshot import Snapshot
 
 Outcome = Literal["pass", "fail", "note"]
-
-#: Seconds a whole run may take, and one request (connect, send, the complete answer).
-DEFAULT_DEADLINE = 300.0
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_REQUESTS = 300
-DEFAULT_MAX_EXAMPLES = 50
-#: Generated cases per mode a run may ask for. The operation has one path parameter and one
-#: header: schemathesis covers their edges within a few dozen cases, and 1,000 (20 times the
-#: default) already needs 2,001 requests or more. Drawing them all takes about 4 s and 30 MB
-#: before the first one is sent; 100,000 took 1.2 GB and over 400 s.
-MAX_EXAMPLES = 1000
-#: How the command line names each setting; the pytest plugin passes its own names, so
-#: every message tells people the option they can actually use.
-CLI_OPTIONS: Mapping[str, str] = {
-    "base_url": "--base-url",
-    "api_key": "--api-key",
-    "connection_id": "--id",
-    "max_examples": "--max-examples",
-    "max_requests": "--max-requests",
-    "rate": "--rate",
-    "deadline": "--deadline",
-    "timeout": "--timeout",
-    "cacert": "--cacert",
-    "insecure": "--insecure",
-}
 
 
 @attrs.define
@@ -84,13 +67,18 @@ class RunConfig:
     @classmethod
     def from_env(cls, **kwargs: Any) -> RunConfig:
         """``RunConfig(**kwargs)``, the URL and key read from the environment when not given."""
-        kwargs["base_url"] = kwargs.get("base_url") or os.environ.get(C.ENV_URL)
-        kwargs["api_key"] = kwargs.get("api_key") or os.environ.get(C.ENV_API_KEY)
+        kwargs["base_url"] = kwargs.get("base_url") or os.environ.get(ENV_URL)
+        kwargs["api_key"] = kwargs.get("api_key") or os.environ.get(ENV_API_KEY)
         return cls(**kwargs)
 
+    @property
+    def names(self) -> OptionNames:
+        """How the user names each setting (``--api-key`` or ``--ls-api-key``)."""
+        return OptionNames(self.options)
+
     def option(self, name: str) -> str:
-        """How the user names setting ``name`` (``--api-key`` or ``--ls-api-key``)."""
-        return self.options.get(name, CLI_OPTIONS.get(name, name))
+        """How the user names setting ``name``."""
+        return self.names(name)
 
 
 @attrs.define

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import attrs
 
-from ls_model_providers.cli._shared import EXIT_OK, one_line, terminal, write_atomic
+from ls_model_providers.toolkit.exits import EXIT_OK
+from ls_model_providers.toolkit.files import write_atomic
+from ls_model_providers.toolkit.text import one_line, terminal, xml_safe
 
 from ._model import CheckResult, Report
-from ._text import xml_safe
 
 _MARKS = {"pass": "PASS", "fail": "FAIL", "note": "NOTE"}
 

@@ -18,13 +18,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from ls_model_providers import _constants as C
-from ls_model_providers._checks import (
-    check_api_key,
-    check_base_url,
-    check_connection_id,
-    check_seconds,
-)
+import httpx
+
+from ls_model_providers._args import check_connection_id
+from ls_model_providers._constants import ENDPOINT_PATH
 from ls_model_providers._errors import (
     AuthenticationError,
     EndpointNotAvailableError,
@@ -33,7 +30,8 @@ from ls_model_providers._errors import (
 )
 from ls_model_providers._secrets import Scrubber
 from ls_model_providers._spec import load_spec
-from ls_model_providers.cli._shared import (
+from ls_model_providers.toolkit.answers import detail, is_html_404, json_of
+from ls_model_providers.toolkit.exits import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -41,26 +39,23 @@ from ls_model_providers.cli._shared import (
     EXIT_OK,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
-    INSECURE_WARNING,
     ConfigurationError,
     missing_extra,
-    one_line,
-    terminal,
-    tls_hint,
-    trust,
 )
+from ls_model_providers.toolkit.guard import BadAnswer, NoAnswer, Stop, open_client
+from ls_model_providers.toolkit.options import (
+    MAX_EXAMPLES,
+    Limits,
+    limit_hint,
+    resolve_key,
+    resolve_url,
+)
+from ls_model_providers.toolkit.text import one_line, terminal
+from ls_model_providers.toolkit.tls import INSECURE_WARNING, tls_hint, trust
 
 from ._checks import CHECKS, Check, named
-from ._context import (
-    ACCESS_TOKEN_VARIABLE,
-    API_KEY_VARIABLE,
-    Context,
-    detail,
-    is_html_404,
-    json_of,
-)
-from ._guard import BadAnswer, NoAnswer, Stop, open_client
-from ._model import MAX_EXAMPLES, CheckResult, Report, RunConfig, UsageError
+from ._context import ACCESS_TOKEN_VARIABLE, API_KEY_VARIABLE, Context
+from ._model import CheckResult, Report, RunConfig, UsageError
 
 Progress = Callable[[str], None]
 
@@ -81,10 +76,6 @@ RUN_NAMES = (
 )
 #: The result of the comparison with ``--baseline``.
 BASELINE = "baseline.changes"
-_LIMIT_HINTS = {
-    "run.budget": "raise {max_requests} or lower {max_examples}",
-    "run.deadline": "raise {deadline}, or lower {max_examples}",
-}
 
 
 def check_names() -> list[str]:
@@ -127,43 +118,31 @@ def validate(config: RunConfig) -> None:
 
 def _checked(config: RunConfig) -> _Target | None:
     """The deployment to test (``None``: the embedded mock), checked."""
-    name = config.option
+    names = config.names
     try:
-        for field in ("max_examples", "max_requests"):
-            value = getattr(config, field)
-            if type(value) is not int or value < 1:
-                raise ValueError(f"{name(field)} must be a positive integer, got {value!r}")
-        if config.max_examples > MAX_EXAMPLES:
-            raise ValueError(
-                f"{name('max_examples')} must be at most {MAX_EXAMPLES}, got {config.max_examples}"
-            )
-        check_seconds(config.rate, name("rate"))
-        check_seconds(config.deadline, name("deadline"), allow_none=False)
-        check_seconds(config.timeout, name("timeout"), allow_none=False)
-        connection_id = _named(name("connection_id"), check_connection_id, config.connection_id)
-        if not config.base_url:
+        value = config.max_examples
+        if type(value) is not int or value < 1:
+            raise ValueError(f"{names('max_examples')} must be a positive integer, got {value!r}")
+        if value > MAX_EXAMPLES:
+            raise ValueError(f"{names('max_examples')} must be at most {MAX_EXAMPLES}, got {value}")
+        _limits(config)
+        connection_id = config.connection_id
+        if connection_id is not None:
+            connection_id = check_connection_id(connection_id, names("connection_id"))
+        base_url = resolve_url(config.base_url, names, environ={})
+        if base_url is None:
             return None
-        base_url = _named(name("base_url"), check_base_url, config.base_url)
-        if not config.api_key:
-            raise ValueError(
-                f"credentials are required against a deployment: pass {name('api_key')} or set "
-                f"{C.ENV_API_KEY} (a run without them would prove nothing about authentication)"
-            )
-        api_key = check_api_key(config.api_key, name("api_key"))
-        verify = trust(config.cacert, insecure=config.insecure, cacert_option=name("cacert"))
+        api_key = resolve_key(config.api_key, names, environ={})
+        verify = trust(config.cacert, insecure=config.insecure, cacert_option=names("cacert"))
     except (ValueError, TypeError, ConfigurationError) as exc:
         raise UsageError(str(exc)) from None
     return _Target(base_url, api_key, connection_id, False, verify)
 
 
-def _named(option: str, check: Callable[[Any], Any], value: Any) -> Any:
-    """``check(value)``, its error prefixed with the option the value came from."""
-    if value is None:
-        return None
-    try:
-        return check(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{option}: {exc}") from None
+def _limits(config: RunConfig) -> Limits:
+    return Limits(config.max_requests, config.rate, config.timeout, config.deadline).checked(
+        config.names
+    )
 
 
 @contextlib.contextmanager
@@ -226,7 +205,7 @@ def _suite(
         mark = {"pass": "ok", "fail": "FAIL", "note": "note"}[result.outcome]
         progress(terminal(ctx.scrub(f"  {mark:4}  {result.name}: {one_line(result.summary)}")))
 
-    progress(terminal(f"conformance of GET /{C.ENDPOINT_PATH}{{id}}/ at {target.base_url}"))
+    progress(terminal(f"conformance of GET /{ENDPOINT_PATH}{{id}}/ at {target.base_url}"))
     ending: _Ending | None = None
     stopped = interrupted = False
     recording_code: int | None = None
@@ -255,9 +234,9 @@ def _suite(
     if not interrupted:
         _finish(report, ending, recording_code, config)
     report.server_version = ctx.server_version
-    report.requests = len(ctx.guard.exchanges)
-    for exchange in ctx.guard.exchanges:
-        report.methods[exchange.method] = report.methods.get(exchange.method, 0) + 1
+    report.requests = len(ctx.guard.sent)
+    for sent in ctx.guard.sent:
+        report.methods[sent.method] = report.methods.get(sent.method, 0) + 1
     _scrub(report, ctx.scrub)
     if interrupted:
         raise KeyboardInterrupt
@@ -276,9 +255,13 @@ def _compare(
     result, failing when something breaking changed, the change lines as its details. Returns
     the exit code of a recording that could not complete (its ``baseline.recording`` failure
     says why), else ``None``."""
-    from ls_model_providers.snapshot._diff import diff
-    from ls_model_providers.snapshot._format import SnapshotError
-    from ls_model_providers.snapshot._record import RecordError, baseline_ids, record_through
+    from ls_model_providers.snapshot import (
+        RecordError,
+        SnapshotError,
+        baseline_ids,
+        diff,
+        record_through,
+    )
 
     assert config.baseline is not None
     baseline, source = config.baseline, config.baseline.source
@@ -325,8 +308,7 @@ def _context(target: _Target, config: RunConfig) -> Context:
         variables[token] = ACCESS_TOKEN_VARIABLE
 
     http, guard = open_client(
-        target.base_url, target.api_key, verify=target.verify, max_requests=config.max_requests,
-        rate=config.rate, timeout=config.timeout, deadline=config.deadline,
+        target.base_url, target.api_key, verify=target.verify, limits=_limits(config),
         on_access_token=on_access_token, transport=config.transport,
     )  # fmt: skip
     tls = ["-k"] if config.insecure else ["--cacert", config.cacert] if config.cacert else []
@@ -344,9 +326,9 @@ def _preflight(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending |
     """GET the connection (or connection 1) with the credentials: reachable, served, accepted?"""
     probe = wanted or 1
     try:
-        answered = ctx.send("GET", ctx.endpoint(probe))
+        response = ctx.send("GET", ctx.endpoint(probe))
     except NoAnswer as exc:
-        if exc.exchange.status is None:  # not a byte of an answer: unreachable
+        if exc.sent.status is None:  # not a byte of an answer: unreachable
             return _unreachable(config, exc)
         result = _fail("connection.valid_200", str(exc), ctx, exc)  # it answered, but not whole
         return _Ending(EXIT_FAILED, f"NOT CONFORMANT: {exc}", result)
@@ -355,7 +337,6 @@ def _preflight(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending |
         return _Ending(EXIT_FAILED, f"NOT CONFORMANT: {exc}", result)
     except LabelStudioError as exc:  # the personal access token's refresh
         return _refresh_failed(ctx, exc)
-    response = answered.response
     if is_html_404(response):
         return _not_served(ctx)
     if response.status_code in (401, 403):
@@ -363,14 +344,14 @@ def _preflight(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending |
             "rejected" if response.status_code == 401 else "refused permission to view connections"
         )
         verdict = f"credentials {what} by the server ({response.status_code}: {detail(response)})"
-        return _Ending(EXIT_CREDENTIALS, verdict, _fail("auth.credentials", verdict, ctx, answered))
+        return _Ending(EXIT_CREDENTIALS, verdict, _fail("auth.credentials", verdict, ctx, response))
     if wanted is None and response.status_code != 200:
         found = _discover(ctx)
         if found is None:
             verdict = (
                 f"no connection id to test: pass {config.option('connection_id')} N (an existing "
                 "connection; the UI lists them under Organization > Model Providers, or: curl -H "
-                f'"Authorization: Token ${API_KEY_VARIABLE}" {ctx.base_url}{C.ENDPOINT_PATH})'
+                f'"Authorization: Token ${API_KEY_VARIABLE}" {ctx.base_url}{ENDPOINT_PATH})'
             )
             return _Ending(EXIT_USAGE, verdict, _fail("run.configuration", verdict))
         ctx.connection_id = found
@@ -380,9 +361,9 @@ def _preflight(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending |
             f"connection {probe} does not exist for these credentials: pass an existing "
             f"{config.option('connection_id')}"
         )
-        return _Ending(EXIT_USAGE, verdict, _fail("run.configuration", verdict, ctx, answered))
+        return _Ending(EXIT_USAGE, verdict, _fail("run.configuration", verdict, ctx, response))
     ctx.connection_id = probe
-    ctx.remember_existing(answered)
+    ctx.remember_existing(response)
     return None
 
 
@@ -408,7 +389,7 @@ def _not_served(ctx: Context) -> _Ending:
         "the URL does not point at Label Studio (check the base URL, including any path prefix)"
     )
     with contextlib.suppress(Stop, NoAnswer, BadAnswer, LabelStudioError):
-        body = json_of(ctx.send("GET", ctx.base_url + "api/version", None).response)
+        body = json_of(ctx.send("GET", ctx.base_url + "api/version", None))
         if isinstance(body, dict) and isinstance(body.get("release"), str):
             ctx.server_version = body["release"]
             likely = (
@@ -424,7 +405,7 @@ def _not_served(ctx: Context) -> _Ending:
 def _discover(ctx: Context) -> int | None:
     """The first connection the credentials can see, from the list endpoint."""
     with contextlib.suppress(NoAnswer, BadAnswer, LabelStudioError):
-        response = ctx.send("GET", ctx.base_url + C.ENDPOINT_PATH).response
+        response = ctx.send("GET", ctx.base_url + ENDPOINT_PATH)
         body = json_of(response)
         items = body.get("results") if isinstance(body, dict) else body
         if response.status_code == 200 and isinstance(items, list):
@@ -450,10 +431,7 @@ def _checks(ctx: Context, add: Callable[[CheckResult], None], progress: Progress
 
 def _limit(stop: Stop, config: RunConfig) -> CheckResult:
     """The failing result of a run that hit a limit, saying which option moves it."""
-    hint = _LIMIT_HINTS.get(stop.check, "")
-    hint = hint.format(
-        **{k: config.option(k) for k in ("max_requests", "max_examples", "deadline")}
-    )
+    hint = limit_hint(stop.check, config.names)
     return CheckResult(stop.check, "fail", f"{stop}: {hint}" if hint else str(stop))
 
 
@@ -470,8 +448,8 @@ def _one(name: str, function: Check, ctx: Context) -> CheckResult | None:
 
 def _fail(name: str, summary: str, ctx: Context | None = None, about: Any = None) -> CheckResult:
     """A failing result; ``about`` (an answer or a transport failure) gives its reproduction."""
-    exchange = getattr(about, "exchange", None)
-    repro = ctx.repro(exchange) if ctx is not None and exchange is not None else None
+    sent = about if isinstance(about, httpx.Response) else getattr(about, "sent", None)
+    repro = ctx.repro(sent) if ctx is not None and sent is not None else None
     return CheckResult(name, "fail", summary, [], repro)
 
 

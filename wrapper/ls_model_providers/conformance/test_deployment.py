@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import pytest
 
-from ls_model_providers.conformance import Report, RunConfig, UsageError, check_names, run, validate
-from ls_model_providers.conformance._run import RUN_NAMES
+from ls_model_providers.conformance import (
+    RUN_NAMES,
+    Report,
+    RunConfig,
+    UsageError,
+    check_names,
+    run,
+    validate,
+)
 
 #: The plugin's own option names, so every message names an option that exists here.
 OPTIONS = {

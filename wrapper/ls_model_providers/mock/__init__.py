@@ -22,9 +22,9 @@ try:
     from ._data import MockData, User, default_data
     from ._faults import DEFECTS, FAULT_KINDS, FaultPlan
     from ._inprocess import SyncASGITransport
-    from ._server import ServedMock, free_port, serve_in_thread
+    from ._server import ServedMock, free_port, serve_in_thread, uvicorn_config
 except ImportError as exc:
-    from ls_model_providers.cli._shared import require_extra
+    from ls_model_providers.toolkit.exits import require_extra
 
     raise require_extra("mock", exc) from None
 
@@ -41,4 +41,5 @@ __all__ = [
     "default_data",
     "free_port",
     "serve_in_thread",
+    "uvicorn_config",
 ]

@@ -32,7 +32,8 @@ from typing import Any
 from starlette.responses import HTMLResponse, Response
 
 from ls_model_providers._spec import load_spec
-from ls_model_providers.snapshot._format import PER_REQUEST_ID, Snapshot, canonical_sha256
+from ls_model_providers.snapshot import PER_REQUEST_ID, Snapshot
+from ls_model_providers.toolkit.schemas import schema_sha256
 
 #: Statuses a mock's own answer takes from the snapshot's answer of the same kind.
 _SHAPED_BY = {401: "bad_token", 404: "missing_id", 405: "method_not_allowed"}
@@ -58,7 +59,7 @@ class Replay:
 
     def serves_fragment(self) -> bool:
         """Whether the deployment served exactly our fragment at its schema route."""
-        return self.snapshot.schema_sha256 == canonical_sha256(load_spec())
+        return self.snapshot.schema_sha256 == schema_sha256(load_spec())
 
     def answer(self, name: str, *, method: str | None = None, allow: str | None = None) -> Response:
         """The recorded answer ``name``. For a 405 learnt from a GET: ``method`` is named in

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from ._app import ConnectionDropped, MockState
 
-__all__ = ["ServedMock", "free_port", "serve_in_thread"]
+__all__ = ["ServedMock", "free_port", "serve_in_thread", "uvicorn_config"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -35,7 +35,8 @@ class _HideInjectedDrops(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
-def config(app: Starlette, host: str, port: int, **kwargs: Any) -> uvicorn.Config:
+def uvicorn_config(app: Starlette, host: str, port: int, **kwargs: Any) -> uvicorn.Config:
+    """How the mock is served: one h11 worker, quiet logs, injected drops not logged."""
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
     return uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
@@ -81,7 +82,7 @@ def serve_in_thread(
     """
     port = port or free_port(host)
     tls = {"ssl_certfile": certfile, "ssl_keyfile": keyfile} if certfile else {}
-    server = uvicorn.Server(config(app, host, port, **tls))
+    server = uvicorn.Server(uvicorn_config(app, host, port, **tls))
     thread = threading.Thread(target=server.run, name=f"ls-mock-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

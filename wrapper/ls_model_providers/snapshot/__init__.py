@@ -20,9 +20,9 @@ Replay: ``create_app(snapshot="after.json")``. From a shell: ``ls-model-provider
 ``snapshot-diff``, ``mock --snapshot``, ``conformance --baseline``.
 
 Modules: ``_record`` (the requests, through the conformance suite's guard), ``_format`` (the
-file), ``_validate`` (its schema, interpreted), ``_diff`` (the comparison), ``_cli`` (the
-commands). Names are imported when first used, so the CLI can build its parser from ``_cli``
-on an install without the extras.
+file), ``_validate`` (its schema, interpreted), ``_diff`` (the comparison, by the drift
+engine's rules). Names are imported when first used, so the CLI can build its parser on an
+install without the extras.
 """
 
 from importlib import import_module
@@ -30,19 +30,29 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._diff import ConnectionChange, Diff, diff
-    from ._format import FORMAT, VERSION, Snapshot, SnapshotError
-    from ._record import ALL, RecordError, Recording, diff_live, record
+    from ._format import FORMAT, PER_REQUEST_ID, VERSION, Snapshot, SnapshotError
+    from ._record import (
+        ALL,
+        RecordError,
+        Recording,
+        baseline_ids,
+        diff_live,
+        record,
+        record_through,
+    )
 
 _HOMES = {
     "ConnectionChange": "_diff", "Diff": "_diff", "diff": "_diff",
     "FORMAT": "_format", "VERSION": "_format", "Snapshot": "_format", "SnapshotError": "_format",
+    "PER_REQUEST_ID": "_format",
     "ALL": "_record", "RecordError": "_record", "Recording": "_record", "diff_live": "_record",
-    "record": "_record",
+    "record": "_record", "record_through": "_record", "baseline_ids": "_record",
 }  # fmt: skip
 
 __all__ = [
     "ALL",
     "FORMAT",
+    "PER_REQUEST_ID",
     "VERSION",
     "ConnectionChange",
     "Diff",
@@ -50,9 +60,11 @@ __all__ = [
     "Recording",
     "Snapshot",
     "SnapshotError",
+    "baseline_ids",
     "diff",
     "diff_live",
     "record",
+    "record_through",
 ]
 
 

@@ -15,7 +15,6 @@ surrogate in any string, no NaN, Infinity or overflowing number, nothing nested 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import os
@@ -26,8 +25,10 @@ from typing import Any, Final
 
 import attrs
 
-from ls_model_providers import _constants as C
-from ls_model_providers.cli._shared import write_atomic
+from ls_model_providers._body import structural_tokens
+from ls_model_providers._constants import MAX_JSON_DEPTH
+from ls_model_providers.toolkit.files import write_atomic
+from ls_model_providers.toolkit.text import pointer
 
 from ._validate import Invalid, schema, validate
 
@@ -36,7 +37,7 @@ VERSION: Final = 1
 #: What an error body's per-request ``id`` (a uuid) is recorded as, and replayed from.
 PER_REQUEST_ID: Final = "<uuid>"
 #: Nesting a snapshot may have: a body as deep as the client accepts, inside the envelope.
-MAX_DEPTH: Final = C.MAX_JSON_DEPTH + 4
+MAX_DEPTH: Final = MAX_JSON_DEPTH + 4
 #: A connection takes about 1.1 KB of the file and the probes' answers 4 KB: 10,000
 #: connections, more than a deployment has, are 11 MB. Three times that.
 MAX_FILE_SIZE: Final = 32 * 1024 * 1024
@@ -119,7 +120,7 @@ class Snapshot:
         ``MAX_FILE_SIZE`` or with more than ``MAX_FILE_TOKENS`` values is refused unparsed."""
         if len(text) > MAX_FILE_SIZE:
             raise SnapshotError(f"{source}: larger than {MAX_FILE_SIZE} bytes")
-        tokens = _tokens(text)
+        tokens = structural_tokens(text)
         if tokens > MAX_FILE_TOKENS:
             raise SnapshotError(
                 f"{source}: {tokens} values or more, over the {MAX_FILE_TOKENS} a snapshot may "
@@ -168,19 +169,6 @@ def dumps(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
 
 
-def canonical_sha256(value: Any) -> str:
-    """sha256 of a JSON value as canonical JSON (sorted keys, no spaces, UTF-8), so the same
-    schema served with other spacing or key order hashes the same."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _tokens(text: str | bytes) -> int:
-    if isinstance(text, str):
-        return text.count("{") + text.count("[") + text.count(",")
-    return text.count(b"{") + text.count(b"[") + text.count(b",")
-
-
 def _check(document: object) -> None:
     """The schema, and what a schema cannot say: every value one the mock can send, ids unique
     and in order, bodies' ``id``."""
@@ -216,7 +204,7 @@ def _check_headers(document: dict[str, Any]) -> None:
         for header, value in headers.items() if isinstance(headers, dict) else ():
             if isinstance(value, str) and not HEADER_VALUE.fullmatch(value):
                 raise Invalid(
-                    f"#/answers/{_escape(name)}/headers/{_escape(header)}",
+                    pointer("answers", name, "headers", header),
                     f"{header_problem(value)}: an HTTP header value is printable latin-1 (no CR, "
                     "LF, NUL or other control character) without a space at either end",
                 )
@@ -250,14 +238,14 @@ def _check_values(document: object) -> None:
             continue
         key, value = entry
         if not isinstance(key, str | int):
-            raise Invalid(_pointer(keys), f"a key must be a string, not {type(key).__name__}")
+            raise Invalid(pointer(*keys), f"a key must be a string, not {type(key).__name__}")
         if isinstance(key, str) and not key.isascii() and LONE_SURROGATE.search(key):
-            raise Invalid(_pointer([*keys, key]), "a key holds a lone surrogate: " + _LONE)
+            raise Invalid(pointer(*keys, key), "a key holds a lone surrogate: " + _LONE)
         if len(levels) >= MAX_DEPTH:
-            raise Invalid(_pointer([*keys, key]), f"nested deeper than {MAX_DEPTH} levels")
+            raise Invalid(pointer(*keys, key), f"nested deeper than {MAX_DEPTH} levels")
         problem = _value_problem(value)
         if problem:
-            raise Invalid(_pointer([*keys, key]), problem)
+            raise Invalid(pointer(*keys, key), problem)
         if isinstance(value, dict | list):
             levels.append(_items(value))
             keys.append(key)
@@ -283,11 +271,3 @@ def _value_problem(value: object) -> str | None:
 
 def _items(container: dict[Any, Any] | list[Any]) -> Iterator[tuple[object, object]]:
     return iter(container.items()) if isinstance(container, dict) else enumerate(container)
-
-
-def _escape(key: object) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
-
-
-def _pointer(keys: list[object]) -> str:
-    return "#" + "".join(f"/{_escape(k)}" for k in keys)

@@ -1,6 +1,6 @@
 """Recording a deployment: read-only requests through the conformance suite's guarded client.
 
-Every request goes through ``conformance._guard.open_client``: GET, HEAD and OPTIONS only (the
+Every request goes through ``toolkit.guard.open_client``: GET, HEAD and OPTIONS only (the
 personal access token's refresh POST aside), within the request budget, the rate, the
 per-request timeout and the run's deadline. What is sent, in order:
 
@@ -35,41 +35,32 @@ from typing import Any, Final, Literal
 import attrs
 import httpx
 
-from ls_model_providers import _constants as C
+from ls_model_providers._args import check_api_key, check_base_url, check_connection_id
 from ls_model_providers._body import JSONRejected, loads
-from ls_model_providers._checks import (
-    check_api_key,
-    check_base_url,
-    check_connection_id,
-    check_seconds,
-)
-from ls_model_providers._errors import (
-    LabelStudioError,
-)
+from ls_model_providers._constants import ENDPOINT_PATH, MAX_ID, TOKEN_REFRESH_PATH
+from ls_model_providers._errors import LabelStudioError
 from ls_model_providers._secrets import Scrubber, redact, secret_values
-from ls_model_providers.cli._shared import (
+from ls_model_providers.toolkit.answers import detail, is_html_404, json_of
+from ls_model_providers.toolkit.drift import SpecDiffError
+from ls_model_providers.toolkit.exits import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
     EXIT_NOT_SERVED,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
+    ConfigurationError,
     exit_code_for,
-    tls_hint,
 )
-from ls_model_providers.conformance._context import detail, is_html_404, json_of
-from ls_model_providers.conformance._guard import (
-    BODY_LIMIT,
-    BadAnswer,
-    NoAnswer,
-    Stop,
-    open_client,
-)
-from ls_model_providers.conformance._model import (
+from ls_model_providers.toolkit.guard import BODY_LIMIT, BadAnswer, NoAnswer, Stop, open_client
+from ls_model_providers.toolkit.options import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_REQUESTS,
     DEFAULT_TIMEOUT,
+    Limits,
+    limit_hint,
 )
-from ls_model_providers.conformance._specdiff import MAX_SCHEMA_BYTES, SpecDiffError, check_size
+from ls_model_providers.toolkit.schemas import MAX_SCHEMA_BYTES, check_size, schema_sha256
+from ls_model_providers.toolkit.tls import tls_hint
 
 from ._diff import Diff, diff
 from ._format import (
@@ -80,14 +71,13 @@ from ._format import (
     VERSION,
     Snapshot,
     SnapshotError,
-    canonical_sha256,
     dumps,
     header_problem,
 )
 
 ALL: Final = "all"
 #: An id no deployment has (the conformance suite's unknown id too).
-MISSING_ID: Final = C.MAX_ID
+MISSING_ID: Final = MAX_ID
 NON_INTEGER_ID: Final = "abc"
 #: A legacy token no server issued (the right shape, so the lookup is what refuses it).
 UNKNOWN_TOKEN: Final = "0" * 40
@@ -96,7 +86,6 @@ KEPT_HEADERS: Final = ("allow", "content-type", "www-authenticate")
 _UUID: Final = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-_LIMIT_HINTS: Final = {"run.budget": "raise --max-requests", "run.deadline": "raise --deadline"}
 
 Progress = Callable[[str], None]
 
@@ -146,7 +135,7 @@ def record(
         ids: the connections to record, or ``ALL`` (every one the list route shows).
         skip_missing: leave out (with a warning) a listed id that answers 404, instead of
             raising; always so for ``ALL``.
-        verify: TLS trust, as ``httpx`` takes it (``cli._shared.trust`` builds one).
+        verify: TLS trust, as ``httpx`` takes it (``toolkit.tls.trust`` builds one).
         rate, max_requests, deadline, timeout: the conformance suite's limits.
         transport: replaces the network (tests).
         progress: called with a line per request.
@@ -163,11 +152,8 @@ def record(
             wanted = ALL
         else:
             wanted = sorted({check_connection_id(i) for i in ids})
-        for name, value in (("deadline", deadline), ("timeout", timeout), ("rate", rate)):
-            check_seconds(value, name, allow_none=name == "rate")
-        if type(max_requests) is not int or max_requests < 1:
-            raise ValueError(f"max_requests must be a positive integer, got {max_requests!r}")
-    except (TypeError, ValueError) as exc:
+        limits = Limits(max_requests, rate, timeout, deadline).checked()
+    except (TypeError, ValueError, ConfigurationError) as exc:
         raise RecordError(EXIT_USAGE, str(exc)) from None
     started = time.monotonic()
     scrub = Scrubber(api_key)
@@ -178,8 +164,8 @@ def record(
         tokens.append(token)
 
     http, guard = open_client(
-        base_url, api_key, verify=verify, max_requests=max_requests, rate=rate, timeout=timeout,
-        deadline=deadline, on_access_token=on_access_token, transport=transport,
+        base_url, api_key, verify=verify, limits=limits, on_access_token=on_access_token,
+        transport=transport,
     )  # fmt: skip
     try:
         snapshot, warnings = record_through(
@@ -187,15 +173,15 @@ def record(
             credentials=tokens, progress=progress,
         )  # fmt: skip
     except Stop as stop:
-        hint = _LIMIT_HINTS.get(stop.check)
+        hint = limit_hint(stop.check, generated=False)
         raise RecordError(EXIT_FAILED, scrub(f"{stop}: {hint}" if hint else str(stop))) from None
     finally:
         http.close()
         guard.close()
     methods: dict[str, int] = {}
-    for exchange in guard.exchanges:
-        methods[exchange.method] = methods.get(exchange.method, 0) + 1
-    return Recording(snapshot, len(guard.exchanges), methods, time.monotonic() - started, warnings)
+    for sent in guard.sent:
+        methods[sent.method] = methods.get(sent.method, 0) + 1
+    return Recording(snapshot, len(guard.sent), methods, time.monotonic() - started, warnings)
 
 
 def record_through(
@@ -380,7 +366,7 @@ class _Recorder:
 
     def list_route(self, answers: dict[str, dict[str, Any]], *, follow: bool) -> list[int] | None:
         """The list route's ids (None when it has none), its answer recorded as ``list``."""
-        path = C.ENDPOINT_PATH
+        path = ENDPOINT_PATH
         response = self.send("GET", path)
         self.refuse_credentials(response)
         value = json_of(response) if response.status_code == 200 else None
@@ -411,17 +397,17 @@ class _Recorder:
             next_url = page.get("next")
         return [
             item["id"] for page in pages for item in page
-            if isinstance(item, dict) and type(item.get("id")) is int and 1 <= item["id"] <= C.MAX_ID
+            if isinstance(item, dict) and type(item.get("id")) is int and 1 <= item["id"] <= MAX_ID
         ]  # fmt: skip
 
     def no_list(self, answer: dict[str, Any]) -> None:
         """``ALL`` without a list route: not served at all (exit 3), or pass ids (exit 2)."""
         route_missing = answer["status"] == 404 and "body" not in answer
-        if route_missing and is_html_404(self.send("GET", f"{C.ENDPOINT_PATH}1/")):
+        if route_missing and is_html_404(self.send("GET", f"{ENDPOINT_PATH}1/")):
             raise _not_served()
         raise RecordError(
             EXIT_USAGE,
-            f"the deployment has no list route (GET {C.ENDPOINT_PATH} answered "
+            f"the deployment has no list route (GET {ENDPOINT_PATH} answered "
             f"{answer['status']}), so it cannot say which connections exist: pass --ids 1,2,...",
         )
 
@@ -430,7 +416,7 @@ class _Recorder:
     ) -> list[dict[str, Any]]:
         recorded = []
         for connection_id in ids:
-            path = f"{C.ENDPOINT_PATH}{connection_id}/"
+            path = f"{ENDPOINT_PATH}{connection_id}/"
             response = self.send("GET", path)
             self.refuse_credentials(response)
             if is_html_404(response):
@@ -468,15 +454,15 @@ class _Recorder:
         return recorded
 
     def probes(self, probe: int, answers: dict[str, dict[str, Any]]) -> None:
-        detail_path = f"{C.ENDPOINT_PATH}{probe}/"
+        detail_path = f"{ENDPOINT_PATH}{probe}/"
         requests: list[tuple[str, str, str, str | bool | None, str]] = [
             ("head", "HEAD", detail_path, True, "with the credentials"),
             ("options", "OPTIONS", detail_path, True, "with the credentials"),
             ("no_header", "GET", detail_path, None, "without an Authorization header"),
             ("bad_token", "GET", detail_path, f"Token {UNKNOWN_TOKEN}", "with a token no server issued"),
-            ("missing_id", "GET", f"{C.ENDPOINT_PATH}{MISSING_ID}/", True, "with the credentials"),
-            ("non_integer_id", "GET", f"{C.ENDPOINT_PATH}{NON_INTEGER_ID}/", True, "with the credentials"),
-            ("method_not_allowed", "GET", C.TOKEN_REFRESH_PATH, None, "(a POST-only route)"),
+            ("missing_id", "GET", f"{ENDPOINT_PATH}{MISSING_ID}/", True, "with the credentials"),
+            ("non_integer_id", "GET", f"{ENDPOINT_PATH}{NON_INTEGER_ID}/", True, "with the credentials"),
+            ("method_not_allowed", "GET", TOKEN_REFRESH_PATH, None, "(a POST-only route)"),
             ("version", "GET", "api/version", None, "without credentials"),
             ("schema", "GET", "docs/api/schema/json/", None, "without credentials"),
         ]  # fmt: skip
@@ -490,7 +476,7 @@ class _Recorder:
                 self.warnings.append(f"{name}: {exc}; only its status is recorded")
                 answers[name] = {
                     "request": request,
-                    "status": exc.exchange.status or 0,
+                    "status": exc.sent.status or 0,
                     "headers": {},
                 }
                 continue
@@ -505,7 +491,7 @@ class _Recorder:
             try:
                 # Bounded before parsing: 63 MB of [{},{},...] took 3.1 GB once parsed.
                 check_size(response.content)
-                answer["sha256"] = canonical_sha256(loads(response.content))
+                answer["sha256"] = schema_sha256(loads(response.content), self.base)
             except (JSONRejected, SpecDiffError) as exc:
                 self.warnings.append(
                     f"the served schema is not JSON this can read ({exc}): no sha256"

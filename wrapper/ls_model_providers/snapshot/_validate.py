@@ -14,6 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+from ls_model_providers._body import json_type
+from ls_model_providers.toolkit.text import escape, show
+
 #: Keywords that constrain, and those that only annotate (ignored here).
 KEYWORDS: Final = frozenset(
     {"type", "const", "enum", "pattern", "minimum", "maximum", "required", "properties",
@@ -44,30 +47,10 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def json_type(value: object) -> str:
-    """The JSON type name of a parsed value (``True`` is a boolean, ``1.0`` a number)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    for name in ("object", "array", "string", "integer", "number"):
-        if isinstance(value, _TYPES[name]):
-            return name
-    return type(value).__name__  # not JSON: never the case for parsed text
-
-
 def _is(value: object, name: str) -> bool:
     if isinstance(value, bool):
         return name == "boolean"
     return isinstance(value, _TYPES[name])
-
-
-def _show(value: object) -> str:
-    return json.dumps(value) if isinstance(value, str | int | float | bool | None) else str(value)
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def validate(document: object, root: dict[str, Any] | None = None) -> None:
@@ -87,11 +70,9 @@ def _check(value: object, node: dict[str, Any], at: str, root: dict[str, Any]) -
             target = target[part]
         _check(value, target, at, root)
     if "const" in node and not (value == node["const"] and _is(value, json_type(node["const"]))):
-        raise Invalid(at, f"must be {_show(node['const'])}, not {_show(value)}")
+        raise Invalid(at, f"must be {show(node['const'])}, not {show(value)}")
     if "enum" in node and value not in node["enum"]:
-        raise Invalid(
-            at, f"must be one of {', '.join(map(_show, node['enum']))}, not {_show(value)}"
-        )
+        raise Invalid(at, f"must be one of {', '.join(map(show, node['enum']))}, not {show(value)}")
     if "type" in node:
         names = [node["type"]] if isinstance(node["type"], str) else node["type"]
         if not any(_is(value, n) for n in names):
@@ -100,9 +81,9 @@ def _check(value: object, node: dict[str, Any], at: str, root: dict[str, Any]) -
         raise Invalid(at, f"does not match {node['pattern']}")
     if isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in node and value < node["minimum"]:
-            raise Invalid(at, f"must be at least {node['minimum']}, not {_show(value)}")
+            raise Invalid(at, f"must be at least {node['minimum']}, not {show(value)}")
         if "maximum" in node and value > node["maximum"]:
-            raise Invalid(at, f"must be at most {node['maximum']}, not {_show(value)}")
+            raise Invalid(at, f"must be at most {node['maximum']}, not {show(value)}")
     if isinstance(value, dict):
         _check_object(value, node, at, root)
     if isinstance(value, list) and "items" in node:
@@ -115,11 +96,11 @@ def _check_object(
 ) -> None:
     for name in node.get("required", []):
         if name not in value:
-            raise Invalid(at, f"lacks the required key {_show(name)}")
+            raise Invalid(at, f"lacks the required key {show(name)}")
     properties: dict[str, Any] = node.get("properties", {})
     extra = node.get("additionalProperties", True)
     for key in sorted(value):
-        where = f"{at}/{_escape(key)}"
+        where = f"{at}/{escape(key)}"
         if key in properties:
             _check(value[key], properties[key], where, root)
         elif extra is False:

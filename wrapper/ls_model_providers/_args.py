@@ -6,17 +6,18 @@ import math
 
 import httpx
 
-from . import _constants as C
+from ._constants import MAX_ID, MAX_SECONDS
 
 __all__ = ["check_api_key", "check_base_url", "check_connection_id", "check_seconds"]
 
 
-def check_connection_id(connection_id: object) -> int:
-    """Return the id if it is a valid connection id, else raise ``TypeError``/``ValueError``."""
+def check_connection_id(connection_id: object, name: str = "connection_id") -> int:
+    """Return the id if it is a valid connection id, else raise ``TypeError``/``ValueError``
+    (``name`` is what the messages call it: ``--id`` for the CLI)."""
     if type(connection_id) is bool or not isinstance(connection_id, int):
-        raise TypeError(f"connection_id must be an int, not {type(connection_id).__name__}")
-    if not 1 <= connection_id <= C.MAX_ID:
-        raise ValueError(f"connection_id must be between 1 and 2**63-1, got {connection_id}")
+        raise TypeError(f"{name} must be an int, not {type(connection_id).__name__}")
+    if not 1 <= connection_id <= MAX_ID:
+        raise ValueError(f"{name} must be between 1 and 2**63-1, got {connection_id}")
     return int(connection_id)  # a plain int: an int subclass cannot change how it is printed
 
 
@@ -82,8 +83,8 @@ def check_seconds(value: object, name: str, *, allow_none: bool = True) -> float
         return None
     if type(value) is bool or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number of seconds, got {value!r}")
-    if not 0 < value <= C.MAX_SECONDS:
+    if not 0 < value <= MAX_SECONDS:
         raise ValueError(
-            f"{name} must be > 0 and at most {C.MAX_SECONDS:,.0f} seconds, got {value!r}"
+            f"{name} must be > 0 and at most {MAX_SECONDS:,.0f} seconds, got {value!r}"
         )
     return float(value)

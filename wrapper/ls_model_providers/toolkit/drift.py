@@ -1,15 +1,25 @@
-"""spec-diff: can the other side send something our fragment rejects?
+"""The one drift engine: can the new side send something the old one never did?
 
-``compare(ours, theirs)`` reduces the 200 body of ``GET /api/model-provider-connections/{id}/``
-in each OpenAPI document to a :class:`Shape` (the values a schema accepts, approximately) and
-lists every difference as a :class:`Change`. A change is *breaking* when it widens what the
-server may send beyond what the fragment accepts (a new type, newly nullable, no longer
-required, a field removed, an enum value added, a bound raised or removed, a format changed)
-and *compatible* when it only narrows it. For the path parameter ``id`` the direction is
-reversed: we send it, so the server accepting less is breaking. The README has the table of
-every kind of change; ``tests/test_specdiff.py`` checks each row.
+Three commands ask it: ``spec-diff`` (the fragment against a deployment's OpenAPI schema),
+``snapshot-diff`` (two recordings of a deployment) and ``conformance --baseline`` (a snapshot
+against the deployment now). Whatever they compare is first reduced to a :class:`Shape` (the
+values an answer may hold): from a schema by ``document_shapes``, from recorded bodies by
+``observed``. Two shapes are then compared by ``compare``, the one set of rules, and every
+difference is a :class:`Change`. The answers a snapshot records besides bodies (statuses,
+content types, the headers of the error contract) are compared by ``compare_answers``, with
+the same vocabulary and their bodies through ``compare``.
 
-Decisions where the issue is silent:
+A change is *breaking* when the new side may send what the old side did not (a new type, newly
+nullable, no longer required, a field removed, an enum value added, a bound raised or removed,
+a format changed, a status or content type changed, a header of the error contract gone) and
+*compatible* when it only narrows what was sent, or adds to it where the old side allowed
+anything (a field added, a header added). For the path parameter ``id`` the direction is
+reversed: we send it, so the server accepting less is breaking. OPTIONS and HEAD answers
+never break a client of this endpoint (a client sends GET; a proxy in front often answers
+OPTIONS itself): their differences are listed as compatible. The README has the table of every
+kind of change; ``tests/test_specdiff.py`` and ``tests/test_snapshot.py`` check each row.
+
+Decisions where the issues are silent:
 
 - New fields are compatible because the fragment allows additional properties everywhere;
   where an object of ours says ``additionalProperties: false``, a new field is breaking, and
@@ -29,58 +39,32 @@ Decisions where the issue is silent:
   which a test keeps true.
 - A recursive schema (a ``$ref`` back to a schema being resolved) is refused as cyclic: the
   endpoint has none, and refusing is cheaper than reasoning about infinite shapes.
+- What was observed says nothing of bounds, formats or forbidden extras: an observed shape
+  has the types seen, null if seen, the keys present in every object as required, and the
+  values seen of the fields the fragment declares as enums.
 
-Hostile input is bounded: a document over :data:`MAX_SCHEMA_BYTES` or with more structural
-tokens than :data:`MAX_SCHEMA_TOKENS` is refused before it is parsed (what it would take once
-parsed grows with its values, not its bytes: 63 MB of ``[{},{},...]`` took 1.6 GB), every
-node is resolved once (memoised by identity, so fan-out ``$ref``s and YAML aliases cost one
-resolution each), merges are memoised too, nesting stops at :data:`MAX_DEPTH`, and anything
-malformed raises :class:`SchemaError` naming the spot as a JSON pointer. Nothing a document
-contains is printed unescaped. ``fetch`` reads the body raw and decodes it with the client's
-bounded decoder, and every socket operation of it ends by its deadline.
+Hostile input is bounded: every schema node is resolved once (memoised by identity, so fan-out
+``$ref``s and YAML aliases cost one resolution each), merges are memoised too, nesting stops
+at :data:`MAX_DEPTH`, and anything malformed raises :class:`SchemaError` naming the spot as a
+JSON pointer; an observed shape takes at most a given number of distinct fields
+(:class:`TooManyFields`). Comparing is linear in the size of the shapes, and only names both
+sides have are recursed into. Nothing a document contains is printed unescaped.
 """
 
 from __future__ import annotations
 
-import gc
-import json
 import math
-import ssl
-import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import attrs
-import httpx
-import yaml
 
-from ls_model_providers import _constants as C
-from ls_model_providers import _transport
-from ls_model_providers._body import BodyReader, BodyTooLarge, UndecodableBody
-from ls_model_providers._errors import certificate_problem
-
-# Exit codes (0 nothing breaking, 1 breaking, 2 malformed, 3 not in the schema, 5 unreachable)
-# are every command's, in ls_model_providers.cli._shared; so is `printable`.
-from ls_model_providers.cli._shared import printable
+from ls_model_providers._body import json_type
+from ls_model_providers.toolkit.text import escape, printable, show
 
 PATH: Final = "/api/model-provider-connections/{id}/"
-NOT_IN_SCHEMA: Final = "endpoint not in the served schema"
-SCHEMA_PATH: Final = "/docs/api/schema/json/"  # where Label Studio serves its OpenAPI
 MAX_DEPTH: Final = 64  # levels of nesting and $refs: the endpoint's body has 5
-#: Label Studio's full served schema (~46,000 lines as YAML) is about 1.2 MB of JSON: this
-#: is seven times that, and what a document may take in memory once parsed stays bounded.
-MAX_SCHEMA_BYTES: Final = 8 * 1024 * 1024
-#: Each value a parsed document holds costs 50 to 500 bytes (a YAML node the most), whatever
-#: its text: so the '{', '[' and ',' of JSON and YAML's flow style, and the lines and '- '
-#: items of YAML's block style, are counted before parsing. A schema shaped like Label
-#: Studio's (benchmarks/specdiff.py, 46,000 lines) has 51,000 of them as JSON, 54,000 as
-#: YAML, 123,000 as indented JSON; the real one, 1.2 MB, about 65,000. 500,000 is 4 to 8
-#: times that, and the worst document under it takes about 270 MB parsed (YAML; 94 MB JSON).
-MAX_SCHEMA_TOKENS: Final = 500_000
-FETCH_TIMEOUT: Final = 30.0  # seconds per connect/read
-FETCH_DEADLINE: Final = 120.0  # seconds for the whole fetch: headers dripping in end here too
-
 TYPES: Final = frozenset({"string", "number", "integer", "boolean", "object", "array"})
 _NUMERIC: Final = frozenset({"number", "integer"})
 # keyword -> (is an upper bound, the types it applies to)
@@ -90,8 +74,14 @@ BOUNDS: Final[Mapping[str, tuple[bool, frozenset[str]]]] = {
     "maximum": (True, _NUMERIC),
     "minimum": (False, _NUMERIC),
 }
-# libyaml when PyYAML was built with it: 6x faster than the Python loader on big schemas.
-_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Answers no client of this endpoint depends on: it sends GET (a proxy in front often answers
+#: OPTIONS itself), and the version and schema routes are not the endpoint's contract.
+NOT_A_CLIENTS_CONTRACT: Final = frozenset({"head", "options", "version", "schema"})
+#: Answers whose body says nothing about the endpoint's contract (compared by status only).
+_STATUS_ONLY: Final = frozenset({"version", "schema"})
+#: The headers of the error contract: how to authenticate, and which methods exist.
+CONTRACT_HEADERS: Final = ("allow", "www-authenticate")
+_SHOWN: Final = 120  # characters of a server's text shown in a change
 
 Scalar = str | int | float | bool | None
 EnumKey = tuple[str, Scalar]  # (JSON type, value): keeps True and 1 apart
@@ -104,10 +94,6 @@ class SpecDiffError(Exception):
         return printable(super().__str__())
 
 
-class Unreachable(SpecDiffError):
-    """The schema URL could not be reached: DNS, refused, TLS, timeouts (exit 5)."""
-
-
 class SchemaError(SpecDiffError):
     """A malformed or hostile document; ``pointer`` names the spot, ``side`` the document."""
 
@@ -116,9 +102,14 @@ class SchemaError(SpecDiffError):
         self.pointer, self.problem, self.side = pointer, problem, side
 
 
+class TooManyFields(Exception):
+    """What was observed holds more distinct fields than the bound it was read with."""
+
+
 @attrs.frozen
 class Change:
-    """One difference: ``where`` (``body.created_by.email``, ``path.id``) and ``what`` changed."""
+    """One difference: ``where`` (``body.created_by.email``, ``path.id``, ``answer.no_header``)
+    and ``what`` changed; ``breaking`` when the new side may send what the old one did not."""
 
     where: str
     what: str
@@ -132,7 +123,7 @@ class Change:
 
 @attrs.frozen(eq=False)
 class Shape:
-    """What a schema accepts, reduced to the keywords we compare."""
+    """What an answer may hold, reduced to the keywords compared."""
 
     types: frozenset[str] | None = None  # JSON types of non-null values; None: any
     nullable: bool = True
@@ -167,37 +158,24 @@ def _admits(shape: Shape, types: frozenset[str]) -> bool:
     return shape.types is None or bool(_expand(shape.types) & types)
 
 
-def _json_type(value: Scalar) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return "integer"
-    return "number" if isinstance(value, float) else "string"
-
-
-def _show(value: object) -> str:
-    return json.dumps(value) if isinstance(value, str | int | float | bool | None) else str(value)
+def _enum_type(value: Scalar) -> str:
+    """An enum value's JSON Schema type (``1.0`` is an integer there)."""
+    kind = json_type(value)
+    return "integer" if isinstance(value, float) and value.is_integer() else kind
 
 
 def _show_types(types: frozenset[str] | None) -> str:
     return "any" if types is None else "/".join(sorted(types)) or "null"
 
 
-# -- resolving a document into shapes --------------------------------------------------------
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
-
-
-_KINDS: Final[Mapping[type, str]] = {
-    dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-    int: "a number", float: "a number", type(None): "null",
-}  # fmt: skip
+# -- what an OpenAPI document says: its shapes -----------------------------------------------
 
 
 def _kind(value: object) -> str:
-    return _KINDS.get(type(value), f"a {type(value).__name__}")  # YAML makes dates, too
+    """``an object``, ``a string``, ``null``... for messages (YAML makes dates, too)."""
+    name = json_type(value)
+    name = "number" if name == "integer" else name
+    return name if name == "null" else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 class _Resolver:
@@ -219,7 +197,7 @@ class _Resolver:
         """``node[key]`` checked to be of ``kind`` (None when absent)."""
         value = node.get(key)
         if value is not None and not isinstance(value, kind):
-            raise self.error(f"{at}/{_escape(key)}", f"must be {_KINDS[kind]}, not {_kind(value)}")
+            raise self.error(f"{at}/{escape(key)}", f"must be {_kind(kind())}, not {_kind(value)}")
         return value
 
     def follow(self, node: Any, at: str) -> tuple[Any, str]:
@@ -232,7 +210,7 @@ class _Resolver:
 
     def deref(self, ref: object, at: str) -> tuple[Any, str]:
         if not isinstance(ref, str) or not ref.startswith("#"):
-            raise self.error(at, f"only local $refs ('#/...') are supported, not {_show(ref)}")
+            raise self.error(at, f"only local $refs ('#/...') are supported, not {show(ref)}")
         target: Any = self.doc
         for part in ref[1:].split("/")[1:]:
             key = urllib.parse.unquote(part).replace("~1", "/").replace("~0", "~")
@@ -241,7 +219,7 @@ class _Resolver:
             elif isinstance(target, list) and key.isdigit() and int(key) < len(target):
                 target = target[int(key)]
             else:
-                raise self.error(at, f"{_show(ref)} does not resolve")
+                raise self.error(at, f"{show(ref)} does not resolve")
         return target, ref
 
     def shape(self, node: Any, at: str, depth: int = 0) -> Shape:
@@ -289,7 +267,7 @@ class _Resolver:
         if raw is not None and not (
             isinstance(names, list) and all(n in TYPES or n == "null" for n in names)
         ):
-            raise self.error(f"{at}/type", f"not a JSON type (or list of them): {_show(raw)}")
+            raise self.error(f"{at}/type", f"not a JSON type (or list of them): {show(raw)}")
         types = None if names is None else frozenset(names) - {"null"}
         nullable = names is None or "null" in names
         enum = None
@@ -299,7 +277,7 @@ class _Resolver:
                 if not isinstance(value, str | int | float | bool | None):
                     raise self.error(f"{at}/enum/{i}", f"must be a scalar, not {_kind(value)}")
             declared = types  # the values the type keyword lets through are the enum
-            keys = ((_json_type(v), v) for v in values if v is not None)
+            keys = ((_enum_type(v), v) for v in values if v is not None)
             enum = frozenset(k for k in keys if _subset(frozenset({k[0]}), declared))
             types = _tidy(frozenset(kind for kind, _ in enum))
             nullable = None in values
@@ -314,13 +292,13 @@ class _Resolver:
                 or not isinstance(bound, int | float)
                 or not math.isfinite(bound)
             ):
-                raise self.error(f"{at}/{word}", f"must be a finite number, not {_show(bound)}")
+                raise self.error(f"{at}/{word}", f"must be a finite number, not {show(bound)}")
             bounds[word] = bound
         properties: dict[str, Shape] = {}
         for name, sub in (self.get(node, "properties", dict, at) or {}).items():
             if not isinstance(name, str):
-                raise self.error(f"{at}/properties", f"names must be strings: {_show(name)}")
-            properties[name] = self.shape(sub, f"{at}/properties/{_escape(name)}", depth + 1)
+                raise self.error(f"{at}/properties", f"names must be strings: {show(name)}")
+            properties[name] = self.shape(sub, f"{at}/properties/{escape(name)}", depth + 1)
         required = self.get(node, "required", list, at) or []
         for i, name in enumerate(required):
             if not isinstance(name, str):
@@ -354,7 +332,7 @@ class _Resolver:
         """Our GET operation, its path item and the item's pointer; None when absent."""
         paths = self.get(self.doc, "paths", dict, "#")
         item = (paths or {}).get(PATH)
-        at = f"#/paths/{_escape(PATH)}"
+        at = f"#/paths/{escape(PATH)}"
         if item is None:
             return None
         if not isinstance(item, dict):
@@ -376,7 +354,7 @@ class _Resolver:
                 return ANY  # no 200 JSON schema: it may send anything
             if not isinstance(response, dict):
                 raise self.error(at, f"must be an object, not {_kind(response)}")
-            response, at = self.get(response, step, kind, at), f"{at}/{_escape(step)}"
+            response, at = self.get(response, step, kind, at), f"{at}/{escape(step)}"
         return ANY if response is None else self.shape(response, at)
 
     def path_id(self) -> Shape:
@@ -445,7 +423,55 @@ def _unite(r: _Resolver, a: Shape, b: Shape) -> Shape:
     return Shape(types, nullable, enum, fmt, bounds, properties, required, extra)
 
 
-# -- comparing shapes --------------------------------------------------------------------------
+# -- what was observed: the shape recorded values were seen to satisfy ----------------------
+
+
+def observed(
+    values: list[Any], *, enums: frozenset[str] = frozenset(), max_fields: int | None = None
+) -> Shape:
+    """The shape ``values`` (parsed JSON, seen at one spot) satisfy: the types seen, null if
+    seen, and for objects each key seen (required when in every one); ``enums`` names the keys
+    of these objects whose values are listed. One pass: each value of each object goes to its
+    key's list, so the whole tree is visited once. At most ``max_fields`` distinct fields (a key
+    at one spot) are taken: ``TooManyFields`` past it, before anything is built for it."""
+    return _observed(values, 0, [max_fields if max_fields is not None else -1], enums)
+
+
+def _observed(values: list[Any], depth: int, left: list[int], enums: frozenset[str]) -> Shape:
+    if depth > MAX_DEPTH:
+        return ANY
+    kinds = {json_type(v) for v in values}
+    by_key: dict[str, list[Any]] = {}
+    objects = 0
+    for value in values:
+        if isinstance(value, dict):
+            objects += 1
+            for key, item in value.items():
+                seen = by_key.get(key)
+                if seen is None:
+                    if left[0] >= 0 and len(by_key) >= left[0]:
+                        raise TooManyFields
+                    by_key[key] = seen = []
+                seen.append(item)
+    properties: dict[str, Shape] = {}
+    if objects and left[0] >= 0:
+        left[0] -= len(by_key)
+    for key in sorted(by_key):
+        seen = by_key[key]
+        shape = _observed(seen, depth + 1, left, frozenset())
+        if key in enums and all(isinstance(v, str | None) for v in seen):
+            shape = attrs.evolve(
+                shape, enum=frozenset(("string", v) for v in seen if v is not None)
+            )
+        properties[key] = shape
+    required = frozenset(k for k, seen in by_key.items() if len(seen) == objects)
+    return Shape(
+        types=frozenset(kinds - {"null"}), nullable="null" in kinds, properties=properties,
+        required=required if objects else frozenset(),
+    )  # fmt: skip
+
+
+# -- the rules: comparing two shapes ------------------------------------------------------------
 
 
 def _accepted(types: frozenset[str] | None, we_send: bool) -> frozenset[str] | None:
@@ -455,7 +481,7 @@ def _accepted(types: frozenset[str] | None, we_send: bool) -> frozenset[str] | N
     return types
 
 
-def _diff(ours: Shape, theirs: Shape, where: str, *, we_send: bool = False) -> list[Change]:
+def compare(ours: Shape, theirs: Shape, where: str, *, we_send: bool = False) -> list[Change]:
     """Differences from ``ours`` to ``theirs``. Only names both sides have are recursed into,
     so the work is bounded by the size of ``ours`` (the fragment), whatever ``theirs`` holds."""
     changes: list[Change] = []
@@ -472,31 +498,31 @@ def _diff(ours: Shape, theirs: Shape, where: str, *, we_send: bool = False) -> l
         add(what, theirs.nullable, ours.nullable)
     if ours.enum is not None and theirs.enum is not None:
         for _, value in sorted(theirs.enum - ours.enum, key=str):
-            add(f"enum value added: {_show(value)}", True, False)
+            add(f"enum value added: {show(value)}", True, False)
         for _, value in sorted(ours.enum - theirs.enum, key=str):
-            add(f"enum value removed: {_show(value)}", False, True)
+            add(f"enum value removed: {show(value)}", False, True)
     elif ours.enum is not None:
         add("enum removed: any value of its type", True, False)
     elif theirs.enum is not None:
         add(f"now an enum of {len(theirs.enum)} value(s)", False, True)
     if ours.fmt != theirs.fmt:
         if ours.fmt is None:
-            add(f"format {_show(theirs.fmt)} added", False, True)
+            add(f"format {show(theirs.fmt)} added", False, True)
         elif theirs.fmt is None:
-            add(f"format {_show(ours.fmt)} removed", True, False)
+            add(f"format {show(ours.fmt)} removed", True, False)
         else:
-            add(f"format {_show(ours.fmt)} -> {_show(theirs.fmt)}", True, True)
+            add(f"format {show(ours.fmt)} -> {show(theirs.fmt)}", True, True)
     for word, (upper, applies) in BOUNDS.items():
         was, now = ours.bounds.get(word), theirs.bounds.get(word)
         if was == now or not (_admits(ours, applies) and _admits(theirs, applies)):
             continue
         if now is None:
-            add(f"{word} {_show(was)} removed", True, False)
+            add(f"{word} {show(was)} removed", True, False)
         elif was is None:
-            add(f"{word} {_show(now)} added", False, True)
+            add(f"{word} {show(now)} added", False, True)
         else:
             wider = now > was if upper else now < was
-            add(f"{word} {_show(was)} -> {_show(now)}", wider, not wider)
+            add(f"{word} {show(was)} -> {show(now)}", wider, not wider)
     if not (_admits(ours, frozenset({"object"})) and _admits(theirs, frozenset({"object"}))):
         return changes
     for name in sorted(ours.properties.keys() - theirs.properties.keys()):
@@ -510,146 +536,133 @@ def _diff(ours: Shape, theirs: Shape, where: str, *, we_send: bool = False) -> l
         if was_required != is_required:
             what = "now required" if is_required else "no longer required"
             add(what, was_required, is_required, f"{where}.{name}")
-        changes += _diff(ours.properties[name], theirs.properties[name], f"{where}.{name}")
+        changes += compare(ours.properties[name], theirs.properties[name], f"{where}.{name}")
     if ours.extra != theirs.extra:
         what = "allowed" if theirs.extra else "forbidden"
         add(f"additional properties now {what}", theirs.extra, ours.extra)
     return changes
 
 
-def compare(ours: Any, theirs: Any) -> list[Change] | None:
-    """Every change from our document to theirs; None when theirs lacks the endpoint.
+def document_shapes(doc: Any, side: str) -> tuple[Shape, Shape] | None:
+    """The 200 body's shape and the path ``id``'s in an OpenAPI document (``None`` when it
+    lacks the endpoint); ``SchemaError`` names the spot of what is malformed, on ``side``."""
+    resolver = _Resolver(doc, side)
+    body = resolver.body()
+    return None if body is None else (body, resolver.path_id())
+
+
+def compare_documents(ours: Any, theirs: Any) -> list[Change] | None:
+    """Every change from our document to theirs (spec-diff); None when theirs lacks the endpoint.
 
     Example::
 
-        changes = compare(load_spec(), load_document(path.read_bytes()))
+        changes = compare_documents(load_spec(), load_document(path.read_bytes()))
         breaking = changes is not None and any(c.breaking for c in changes)
 
     Raises :class:`SchemaError` (``side`` "ours" or "theirs") for a malformed document.
     """
-    their_schemas = _Resolver(theirs, "theirs")
-    their_body = their_schemas.body()
-    if their_body is None:
+    their_shapes = document_shapes(theirs, "theirs")
+    if their_shapes is None:
         return None
-    our_schemas = _Resolver(ours, "ours")
-    our_body = our_schemas.body()
-    if our_body is None:
-        raise our_schemas.error("#/paths", f"{PATH} has no GET operation")
-    return _diff(our_body, their_body, "body") + _diff(
-        our_schemas.path_id(), their_schemas.path_id(), "path.id", we_send=True
+    our_shapes = document_shapes(ours, "ours")
+    if our_shapes is None:
+        raise SchemaError("#/paths", f"{PATH} has no GET operation", "ours")
+    return compare(our_shapes[0], their_shapes[0], "body") + compare(
+        our_shapes[1], their_shapes[1], "path.id", we_send=True
     )
 
 
-# -- reading documents -------------------------------------------------------------------------
+# -- the answers a snapshot records: statuses, content types, the error contract's headers -----
 
 
-def structural_tokens(data: bytes) -> int:
-    """How many values ``data`` may hold once parsed (within a small factor), counted without
-    parsing it: in JSON every container starts with '{' or '[' and every value after a
-    container's first follows a ','; YAML's block style starts a value per line or '- ' item."""
-    return (
-        data.count(b"{") + data.count(b"[") + data.count(b",")
-        + data.count(b"\n") + data.count(b"- ")
-    )  # fmt: skip
+def _quote(value: object) -> str:
+    return show(value, _SHOWN)
 
 
-def check_size(data: bytes) -> None:
-    """Refuse, before it is parsed, a document larger than a schema could be
-    (:data:`MAX_SCHEMA_BYTES`, :data:`MAX_SCHEMA_TOKENS`): :class:`SpecDiffError`."""
-    if len(data) > MAX_SCHEMA_BYTES:
-        raise SpecDiffError(f"larger than {MAX_SCHEMA_BYTES} bytes: not a schema")
-    tokens = structural_tokens(data)
-    if tokens > MAX_SCHEMA_TOKENS:
-        raise SpecDiffError(
-            f"{tokens} values or more, over the {MAX_SCHEMA_TOKENS} a schema may have "
-            "(a schema the size of Label Studio's has about 65,000): refused before parsing"
-        )
+def _media_type(answer: Mapping[str, Any]) -> str:
+    return str(answer["headers"].get("content-type", "")).split(";")[0].strip().lower()
 
 
-def load_document(data: bytes) -> Any:
-    """Parse JSON (with ``json``: fast) or YAML (with libyaml when available), after
-    :func:`check_size`."""
-    check_size(data)
-    # Loading builds a million small objects and none is garbage yet; the cyclic collector
-    # would rescan them all again and again (5x the time for a 46,000-line YAML schema).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        text = data.decode("utf-8-sig")
-        if text.lstrip()[:1] in ("{", "["):
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError:
-                pass  # YAML flow style starts the same way
-        # _LOADER is CSafeLoader or SafeLoader: safe either way.
-        return yaml.load(text, Loader=_LOADER)  # noqa: S506
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecDiffError(f"not JSON or YAML{where}: {exc.problem}") from None
-    except (ValueError, yaml.YAMLError, RecursionError) as exc:
-        raise SpecDiffError(f"not JSON or YAML: {type(exc).__name__}: {exc}") from None
-    finally:
-        if collecting:
-            gc.enable()
+def _not_served(answer: Mapping[str, Any]) -> bool:
+    """An HTML 404 (no route): nothing can have depended on it."""
+    return answer["status"] == 404 and "body" not in answer
 
 
-def fetch(
-    url: str,
-    *,
-    verify: bool | str | ssl.SSLContext = True,
-    timeout: float = FETCH_TIMEOUT,
-    deadline: float = FETCH_DEADLINE,
-    max_bytes: int = MAX_SCHEMA_BYTES,
-    clock: Callable[[], float] = time.monotonic,
-) -> bytes:
-    """GET ``url`` and return its body, bounded in time and size.
+def compare_answers(
+    old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]
+) -> list[Change]:
+    """The recorded answers (by probe name: ``no_header``, ``missing_id``, ``options``...),
+    compared by the same rules: a status, a content type, a JSON body, a header of the error
+    contract that changed or went away is breaking; one that appeared, a header value or a
+    ``detail`` text that changed, a route that was not served before, compatible. Differences
+    in ``NOT_A_CLIENTS_CONTRACT`` answers are all compatible (their ``what`` says why)."""
+    changes: list[Change] = []
+    for name in sorted(old.keys() | new.keys()):
+        where = f"answer.{name}"
+        if name not in old or name not in new:
+            side = "new" if name in new else "old"
+            changes.append(Change(where, f"recorded in the {side} snapshot only", False))
+            continue
+        found = list(_answer_changes(old[name], new[name], where, name not in _STATUS_ONLY))
+        if name in NOT_A_CLIENTS_CONTRACT:
+            aside = f"{name.upper()}: no client of this endpoint depends on it"
+            found = [Change(c.where, f"{c.what} ({aside})", False) for c in found]
+        changes += found
+    return changes
 
-    Every connect, read and write waits at most ``timeout`` seconds and ends by ``deadline``
-    seconds after the call began (headers dripping in included: the client's own deadline
-    hook, ``_transport``). The body is read raw and decoded by the client's ``BodyReader``
-    (gzip and deflate, at most two stacked, never inflated past ``max_bytes``).
 
-    ``verify``: True (the system's CAs, or ``SSL_CERT_FILE``), False, a CA bundle path, or
-    an ``ssl.SSLContext`` (what the command passes: ``cli._shared.trust``).
-    Raises :class:`Unreachable` for DNS, refused, TLS and timeouts (its message names
-    ``url``), :class:`SpecDiffError` for anything else (a non-200 answer, a body over
-    ``max_bytes`` or undecodable, a bad URL; the caller names the URL, as the command does).
-    """
-    if not url.lower().startswith(("http://", "https://")):
-        raise SpecDiffError("not an http:// or https:// URL")
-    try:
-        context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
-    except (OSError, ssl.SSLError) as exc:
-        raise SpecDiffError(f"cannot use CA bundle {verify}: {exc}") from None
-    started, ends = clock(), time.monotonic() + deadline
-    late = Unreachable(f"{url}: the schema took longer than {deadline:g} s")
-    headers = {"Accept": "application/json", "Accept-Encoding": C.ACCEPT_ENCODING}
-    try:
-        # A client of our own (not a custom transport), so `install` can bound its sockets.
-        client = httpx.Client(
-            timeout=timeout, verify=context, follow_redirects=True, headers=headers
-        )
-        _transport.install(client)
-        with client, _transport.deadline_scope(deadline), client.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise SpecDiffError(f"answered HTTP {response.status_code}, not a schema")
-            reader = BodyReader(max_bytes, response.headers)
-            for chunk in response.iter_raw():
-                reader.feed(chunk)
-                if clock() - started > deadline:
-                    raise late
-            return reader.finish()
-    except BodyTooLarge:
-        raise SpecDiffError(f"schema larger than {max_bytes} bytes") from None
-    except UndecodableBody as exc:
-        raise SpecDiffError(str(exc)) from None
-    except (httpx.TimeoutException, httpx.NetworkError) as exc:
-        if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= ends - 0.1:
-            raise late from None  # the deadline, not one read, ran out
-        problem = certificate_problem(exc)
-        if problem is not None:  # the reason, not OpenSSL's whole line
-            raise Unreachable(f"{url}: TLS certificate not trusted ({problem})") from None
-        raise Unreachable(f"{url} is unreachable: {type(exc).__name__}: {exc}") from None
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-        raise SpecDiffError(f"{type(exc).__name__}: {exc}") from None
+def _answer_changes(
+    a: Mapping[str, Any], b: Mapping[str, Any], where: str, with_body: bool
+) -> Iterable[Change]:
+    if a["status"] != b["status"]:
+        if _not_served(a):
+            yield Change(where, f"now served: status {a['status']} -> {b['status']}", False)
+            return
+        yield Change(where, f"status {a['status']} -> {b['status']}", True)
+    if _media_type(a) != _media_type(b):
+        what = f"content type {_quote(_media_type(a))} -> {_quote(_media_type(b))}"
+        yield Change(where, what, True)
+    for header in CONTRACT_HEADERS:
+        was, now = a["headers"].get(header), b["headers"].get(header)
+        if was == now:
+            continue
+        if now is None:
+            yield Change(where, f"header {header} removed (was {_quote(was)})", True)
+        elif was is None:
+            yield Change(where, f"header {header} added: {_quote(now)}", False)
+        else:
+            yield Change(where, f"header {header} {_quote(was)} -> {_quote(now)}", False)
+    if a.get("form") != b.get("form"):
+        yield Change(where, f"form {a.get('form')} -> {b.get('form')}", True)
+    if a.get("page_size") != b.get("page_size"):
+        yield Change(where, f"page size {a.get('page_size')} -> {b.get('page_size')}", False)
+    if with_body:
+        yield from _body_changes(a.get("body"), b.get("body"), f"{where}.body")
+
+
+def _body_changes(a: Any, b: Any, where: str) -> Iterable[Change]:
+    if a is None or b is None:
+        if (a is None) != (b is None):
+            what = "a JSON body removed" if b is None else "a JSON body added"
+            yield Change(where, what, b is None)
+        return
+    yield from compare(observed([a]), observed([b]), where)
+    if isinstance(a, dict) and isinstance(b, dict):
+        was, now = a.get("detail"), b.get("detail")
+        if isinstance(was, str) and isinstance(now, str) and was != now:
+            yield Change(f"{where}.detail", f"text {_quote(was)} -> {_quote(now)}", False)
+
+
+def compare_servers(
+    old_version: str | None, new_version: str | None, old_schema: str | None, new_schema: str | None
+) -> list[Change]:
+    """A new server version, or a changed served schema: listed, compatible (spec-diff says
+    what a schema change means)."""
+    changes = []
+    if old_version != new_version:
+        what = f"{_quote(old_version)} -> {_quote(new_version)}"
+        changes.append(Change("server.version", what, False))
+    if old_schema != new_schema:
+        what = "the served schema changed (spec-diff --base-url URL says how)"
+        changes.append(Change("server.schema_sha256", what, False))
+    return changes

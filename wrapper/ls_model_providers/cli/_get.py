@@ -1,0 +1,85 @@
+"""``ls-model-providers get ID``: fetch one connection and print it as JSON, secrets redacted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ls_model_providers._auth import auth_from_api_key
+from ls_model_providers._body import loads
+from ls_model_providers._client import Client
+from ls_model_providers._constants import DEFAULT_DEADLINE
+from ls_model_providers._errors import CertificateError, LabelStudioError
+from ls_model_providers._retry import RetryPolicy
+from ls_model_providers._secrets import redact
+from ls_model_providers.toolkit.exits import (
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    ConfigurationError,
+    exit_code_for,
+)
+from ls_model_providers.toolkit.options import resolve_target
+from ls_model_providers.toolkit.tls import tls_hint
+
+from ._shared import (
+    add_target_options,
+    add_tls_options,
+    connection_id,
+    error,
+    seconds,
+    warn_insecure,
+)
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    get: argparse.ArgumentParser = commands.add_parser(
+        "get", help="fetch one connection and print it as JSON (secrets redacted)"
+    )
+    get.add_argument("id", type=connection_id, help="connection id")
+    add_target_options(get)
+    get.add_argument(
+        "--timeout", type=seconds, help="seconds per attempt (default 5 connect / 30 read)"
+    )
+    get.add_argument(
+        "--deadline", type=seconds, default=DEFAULT_DEADLINE,
+        help="seconds the whole call may take, retries and a slow body included (default 120)",
+    )  # fmt: skip
+    add_tls_options(get)
+    return get
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        target = resolve_target(
+            args.base_url, args.api_key, cacert=args.cacert, insecure=args.insecure
+        )
+        options: dict[str, Any] = {"retry": RetryPolicy(deadline=args.deadline)}
+        if args.timeout is not None:
+            options["timeout"] = args.timeout
+        # Built here, so its scrubber (the key, and every access token a refresh brings)
+        # can clean what is printed.
+        auth = auth_from_api_key(target.api_key, base_url=target.base_url)
+        client = Client(base_url=target.base_url, auth=auth, verify=target.verify, **options)
+    except (ValueError, TypeError, ConfigurationError) as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    if args.insecure:
+        warn_insecure()
+    with client:
+        try:
+            detailed = client.get_connection_detailed(args.id)
+        except CertificateError as exc:  # the reason, and the fix in this command's terms
+            error(f"TLS certificate not trusted ({exc.reason}) ({exc.method} {exc.url})")
+            print(f"  fix: {tls_hint()}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        except LabelStudioError as exc:
+            error(str(exc))
+            return exit_code_for(exc)
+    # What the server sent (validated), not a re-serialisation; secret fields redacted, and
+    # our own credentials scrubbed should the server echo them into a field.
+    shown = json.dumps(redact(loads(detailed.content)), indent=2, sort_keys=True)
+    print(auth.scrub(shown))
+    return EXIT_OK

@@ -1,0 +1,191 @@
+"""``ls-model-providers mock``: serve the mock Enterprise endpoint (loopback by default)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import shlex
+import signal
+import socket
+import ssl
+import sys
+from typing import Any
+
+from ls_model_providers._args import check_api_key
+from ls_model_providers._constants import ENDPOINT_PATH, ENV_API_KEY, ENV_URL
+from ls_model_providers.toolkit.exits import EXIT_OK, EXIT_USAGE, ConfigurationError, missing_extra
+from ls_model_providers.toolkit.text import terminal
+
+from ._shared import error, port
+from ._snapshot import add_mock_option
+
+#: The admin's personal access token, in the mock's banner (the README's examples read it).
+PAT_VARIABLE = "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    mock: argparse.ArgumentParser = commands.add_parser(
+        "mock", help="serve the mock Enterprise endpoint on loopback"
+    )
+    mock.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    mock.add_argument(
+        "--port", type=port, default=8080, help="port (0: any free port; default 8080)"
+    )
+    mock.add_argument("--certfile", help="serve HTTPS with this PEM certificate (chain)")
+    mock.add_argument("--keyfile", help="its private key (PEM), if not in --certfile")
+    mock.add_argument("--api-key", help="legacy token of the admin user (default: a fixed one)")
+    mock.add_argument(
+        "--data", help="JSON data file (users and connections) instead of the default set"
+    )
+    mock.add_argument(
+        "--faults", default="", help="fault plan, e.g. rate=0.2,seed=1,kinds=429+503+drop"
+    )
+    mock.add_argument(
+        "--model-params", choices=["object", "string"], default="object",
+        help="how model_params is sent: object (newer servers) or string (the docs)",
+    )  # fmt: skip
+    mock.add_argument(
+        "--defect", action="append", default=[], metavar="NAME",
+        help="switch on a contract violation, for testing a checker; repeat it for "
+        f"several ({', '.join(_defects())})",
+    )  # fmt: skip
+    mock.add_argument(
+        "--no-legacy-tokens", action="store_true", help="refuse Token auth like a new organisation"
+    )
+    add_mock_option(mock)
+    return mock
+
+
+def _defects() -> list[str]:
+    """The mock's defect names, for --help (the list lives with the mock, which may be absent)."""
+    try:
+        from ls_model_providers.mock import DEFECTS
+    except ImportError:
+        return ["see the README"]
+    return list(DEFECTS)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port now, so a bad address fails before anything is printed."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigurationError(f"cannot listen on {host!r}: {exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        hint = " (another --port, or --port 0 for any free one)" if exc.errno == errno.EADDRINUSE else ""  # fmt: skip
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}"
+        ) from None
+    return sock
+
+
+def _check_certificate(certfile: str | None, keyfile: str | None) -> None:
+    if keyfile and not certfile:
+        raise ConfigurationError("--keyfile needs --certfile")
+    if not certfile:
+        return
+    for option, path in (("--certfile", certfile), ("--keyfile", keyfile)):
+        if path is None:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ConfigurationError(f"{option} {path}: {exc.strerror or exc}") from None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        files = f"--certfile {certfile}" + (f" --keyfile {keyfile}" if keyfile else "")
+        raise ConfigurationError(
+            f"cannot use {files}: not a PEM certificate with its private key ({exc})"
+        ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from ls_model_providers.mock import (
+            FaultPlan,
+            MockData,
+            create_app,
+            default_data,
+            uvicorn_config,
+        )
+    except ImportError as exc:
+        error(missing_extra("mock", exc))
+        return EXIT_USAGE
+    try:
+        api_key = check_api_key(args.api_key, "--api-key") if args.api_key is not None else None
+        data = MockData.from_json(args.data) if args.data else default_data(api_key)
+        if args.data and api_key:
+            data.users[0].token = api_key
+        app = create_app(
+            data=data, faults=FaultPlan.parse(args.faults), defects=args.defect,
+            model_params=args.model_params, legacy_tokens=not args.no_legacy_tokens,
+            snapshot=args.snapshot,
+        )  # fmt: skip
+        _check_certificate(args.certfile, args.keyfile)
+        sock = _listen(args.host, args.port)
+    except (OSError, ValueError, TypeError, ConfigurationError) as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    host, port = sock.getsockname()[:2]
+    scheme = "https" if args.certfile else "http"
+    base_url = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+    state = app.state.mock
+    replay = state.replay
+    ids = sorted(replay.connections) if replay else [c["id"] for c in state.data.connections]
+    sample = ids[0] if ids else 1
+    admin = data.users[0]
+    # Every value a line below carries is shell-quoted: the lines are there to be pasted.
+    q = shlex.quote
+    print(f"Label Studio Enterprise mock on {base_url}  (Ctrl-C to stop)")
+    if replay:
+        print(
+            terminal(
+                f"  replaying {args.snapshot.source}: {len(ids)} connection(s), "
+                f"server {replay.version or 'unknown'}"
+            )
+        )
+    print(f"  export {ENV_URL}={q(base_url)}")
+    print(f"  export {ENV_API_KEY}={q(admin.token)}")
+    print(f"  export {PAT_VARIABLE}={q(state.issue_refresh_token(admin.id))}")
+    tls = "--cacert CA.pem " if args.certfile else ""
+    endpoint = f"{base_url}/{ENDPOINT_PATH}{sample}/"
+    print(f'  curl {tls}-H "Authorization: Token ${ENV_API_KEY}" {q(endpoint)}')
+    if args.certfile:
+        print("  (CA.pem: the CA that signed --certfile; or set SSL_CERT_FILE for every command)")
+    if args.defect:
+        print(f"  defects on (a deliberately broken server): {', '.join(args.defect)}")
+    if args.faults:
+        print(terminal(f"  faults injected: {args.faults}"))
+    sys.stdout.flush()
+    ssl_options = (
+        {"ssl_certfile": args.certfile, "ssl_keyfile": args.keyfile} if args.certfile else {}
+    )
+    server = uvicorn.Server(uvicorn_config(app, host, port, **ssl_options))
+    # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown (exit status -15); a
+    # stop asked for is a success here, so the signals just ask uvicorn to finish.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sock.close()
+    print("mock stopped")
+    return EXIT_OK
