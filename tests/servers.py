@@ -160,3 +160,101 @@ def certificates(folder: Path) -> Certificates:
         extra.write_to_path(str(paths.cert), append=True)
     issued.private_key_pem.write_to_path(str(paths.key))
     return paths
+
+
+#: (method, path, status, body) -> the body to send instead (or the same one).
+BodyRule = Callable[[str, str, int, bytes], bytes]
+
+
+class Rewrite:
+    """Passes every request to the mock and lets ``rule`` change the body it answers with (a
+    deployment that leaks on some answers only); Content-Length follows the new body."""
+
+    def __init__(self, app: ASGIApp, rule: BodyRule) -> None:
+        self.app, self.rule = app, rule
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def hold(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, hold)
+        body = self.rule(scope["method"], scope["path"], start["status"], b"".join(chunks))
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        if scope["method"] != "HEAD":
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""}
+        )
+
+
+def _relay_once(lines: list[str], rest: bytes, origin_port: int) -> bytes:
+    """One request sent to the origin on a connection of its own; its whole answer."""
+    kept = [h for h in lines[1:] if not h.lower().startswith("connection:")]
+    head = "\r\n".join([lines[0], *kept, "Connection: close", "", ""]).encode("latin-1")
+    with socket.create_connection(("127.0.0.1", origin_port), timeout=10) as origin:
+        origin.sendall(head + rest)
+        answer = b""
+        while chunk := origin.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _without_connection_header(answer: bytes) -> bytes:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = [h for h in head.split(b"\r\n") if not h.lower().startswith(b"connection:")]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+@contextlib.contextmanager
+def front(origin_port: int, *, uwsgi: bool = False, drop: str | None = None) -> Iterator[str]:
+    """A server in front of the mock, relaying each request on a connection of its own.
+    ``uwsgi``: behave as uwsgi's HTTP router does, answering HTTP/1.1 without
+    ``Connection: close`` and then never answering on that connection again (here: closing it
+    when the next request arrives, which makes the race deterministic); otherwise each answer
+    says ``Connection: close``. ``drop``: close, unanswered, any request with this method.
+    Yields its base URL."""
+
+    def serve(client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):
+            client.settimeout(10)
+            request = read_request(client)
+            if request is None or request[0][0].split(" ")[0] == drop:
+                return
+            answer = _relay_once(*request, origin_port)
+            client.sendall(_without_connection_header(answer) if uwsgi else answer)
+            if uwsgi:
+                read_request(client)  # the next request on this connection: closed unanswered
+
+    with listen(serve) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def redirecting_front(location: str) -> Iterator[str]:
+    """A server that answers every request with a 301 to ``location`` + the request's path
+    (an http -> https redirect, or a canonical host name). Yields its base URL."""
+
+    def serve(client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):
+            client.settimeout(10)
+            request = read_request(client)
+            if request is None:
+                return
+            path = request[0][0].split(" ")[1]
+            client.sendall(
+                f"HTTP/1.1 301 Moved Permanently\r\nLocation: {location.rstrip('/')}{path}\r\n"
+                "Content-Length: 0\r\nConnection: close\r\n\r\n".encode("latin-1")
+            )
+
+    with listen(serve) as port:
+        yield f"http://127.0.0.1:{port}"

@@ -18,8 +18,9 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
+from ._body import JSONRejected, loads
 from ._constants import MAX_JSON_DEPTH
 
 REDACTED = "<redacted>"
@@ -61,8 +62,73 @@ def is_secret_value(value: object) -> bool:
     return isinstance(value, str) and bool(_SECRET_VALUE.search(value))
 
 
+#: A value that only stands for a secret (``********``, ``••••``, ``xxxx``): shown instead of
+#: one, so it is a masked field, not a leak.
+_MASK = re.compile(r"[*\u2022xX]+")
+
+
+def is_mask(value: str) -> bool:
+    """True for a value made only of ``*``, ``•`` or ``x`` characters (a masked secret)."""
+    return bool(_MASK.fullmatch(value))
+
+
+def _json_text(value: str) -> Any:
+    """The JSON object or array a string holds (``model_params`` sent as text), else None."""
+    if value[:1] not in ("{", "[") or value[-1:] not in ("}", "]"):
+        return None
+    try:
+        return loads(value)
+    except JSONRejected:
+        return None
+
+
+class Found(NamedTuple):
+    """A credential in JSON-like data: its ``path`` (``model_params.properties.x.default``,
+    ``0.api_key``), the ``value``, and whether it is only a ``masked`` stand-in."""
+
+    path: str
+    value: str
+    masked: bool
+
+
+def find_secrets(value: Any, depth: int = MAX_JSON_DEPTH, _path: str = "") -> Iterator[Found]:
+    """Every credential in a JSON-like value, wherever it is: a field whose name says it holds
+    one with a non-empty string value, or a string shaped like one (a JWT, a PEM private key,
+    a provider key) under any name, in objects and arrays at any depth, and inside JSON text
+    a string holds (``model_params`` sent as a string). A secret-named field holding a
+    container (a JSON Schema describing an ``api_key`` parameter) is looked into, not taken
+    for a credential. Masks (``is_mask``) come out with ``masked`` set."""
+    if depth <= 0:
+        return
+    if isinstance(value, dict):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, item in items:
+        path = f"{_path}{key}"
+        if isinstance(item, str):
+            named = isinstance(key, str) and is_secret_name(key)
+            inner = None if named else _json_text(item)
+            if inner is not None:  # JSON text: what is inside is named by where it is
+                yield from find_secrets(inner, depth - 1, path + ".")
+            elif item and (named or is_secret_value(item)):
+                yield Found(path, item, named and is_mask(item))
+        else:
+            yield from find_secrets(item, depth - 1, path + ".")
+
+
+def secret_values(value: Any, depth: int = MAX_JSON_DEPTH) -> Iterable[str]:
+    """Every credential string in ``value`` (``find_secrets``, masks left out), to scrub them
+    out of text too."""
+    return (found.value for found in find_secrets(value, depth) if not found.masked)
+
+
 def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
-    """A copy of a JSON-like value with every secret replaced by ``<redacted>``.
+    """A copy of a JSON-like value with every secret replaced by ``<redacted>``: what
+    ``find_secrets`` finds, and any non-empty value of a secret-named field; JSON text in a
+    string (``model_params`` sent as text) is redacted inside, and written back as text.
 
     Containers nested deeper than ``depth`` are replaced too, so no caller (a repr, the
     CLI) can be made to recurse without bound.
@@ -76,27 +142,14 @@ def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
         }
     if isinstance(value, list):
         return [redact(v, depth - 1) for v in value] if depth > 0 else TOO_DEEP
-    return REDACTED if is_secret_value(value) else value
-
-
-def secret_values(value: Any, depth: int = MAX_JSON_DEPTH) -> Iterable[str]:
-    """Every string ``redact`` would hide in ``value`` (to scrub them out of text too)."""
-    if depth <= 0:
-        return
-    items = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list)
-        else ()
-    )
-    for key, item in items:
-        if isinstance(item, str) and (
-            is_secret_value(item) or (isinstance(key, str) and is_secret_name(key))
-        ):
-            yield item
-        else:
-            yield from secret_values(item, depth - 1)
+    if not isinstance(value, str):
+        return value
+    if is_secret_value(value):
+        return REDACTED
+    inner = _json_text(value) if depth > 0 else None
+    if inner is not None and next(find_secrets(inner, depth - 1), None) is not None:
+        return json.dumps(redact(inner, depth - 1), ensure_ascii=False)
+    return value
 
 
 def mask(secret: str) -> str:
@@ -115,13 +168,32 @@ ESCAPES = re.compile(
 )
 
 
+def _fold(text: str) -> str:
+    """``text`` in lower case, one character for one (so positions match the original): as a
+    case-blind regex would compare it, U+017F (long s) as ``s`` and U+0130 as ``i`` included."""
+    if text.isascii():
+        return text.lower()
+    return text.replace("\u0130", "i").lower().replace("\u017f", "s")
+
+
+#: Up to this many forms are looked for one by one (``str.find``, in C); past it, through an
+#: index of their first ``MIN_SECRET_LENGTH`` characters, one lookup per position of the text.
+_FEW_FORMS = 24
+
+
 class Scrubber:
     """Replaces known secrets in text meant for people (messages, reprs, logs, reports).
 
-    A secret is found whatever the case, and also as ``repr()`` or JSON would escape it. Text
-    that only shows a secret once its invisible characters are gone (an escape sequence or
-    a control character planted inside it, which a terminal or an XML writer would drop) is
-    returned without them, the secret replaced: stripping it later cannot put it back.
+    A secret is found whatever the case (U+017F, the long s, for ``s`` too), and also as ``repr()`` or JSON
+    would escape it. Text that only shows a secret once its invisible characters are gone (an
+    escape sequence or a control character planted inside it, which a terminal or an XML
+    writer would drop) is returned without them, the secret replaced: stripping it later
+    cannot put it back.
+
+    Cost: adding a secret is constant time (n secrets cost O(n), whatever is scrubbed
+    between the additions); scrubbing a text is linear in its length, with one dictionary
+    lookup per position once there are more than a few secrets. Overlapping secrets are
+    replaced leftmost first, the longest at a position first.
 
     Example::
 
@@ -130,52 +202,99 @@ class Scrubber:
         scrub(f"server said: {detail}")
     """
 
-    __slots__ = ("_forms", "_pattern", "_secrets")
+    __slots__ = ("_forms", "_prefixes", "_secrets")
 
     def __init__(self, *secrets: str) -> None:
+        #: Each secret -> its placeholder.
         self._secrets: dict[str, str] = {}
-        #: Every form looked for, lower-cased, longest first -> its placeholder.
+        #: Every form looked for, folded (``_fold``) -> its placeholder.
         self._forms: dict[str, str] = {}
-        self._pattern: re.Pattern[str] | None = None
+        #: The forms by their first MIN_SECRET_LENGTH characters, longest first.
+        self._prefixes: dict[str, list[str]] = {}
         for secret in secrets:
             self.add(secret)
 
+    @staticmethod
+    def _forms_of(secret: str) -> set[str]:
+        return {_fold(f) for f in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1])}
+
     def add(self, secret: str, placeholder: str = REDACTED) -> None:
         """Hide ``secret`` from now on (strings under ``MIN_SECRET_LENGTH`` are ignored)."""
-        if len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
-            self._secrets[secret] = placeholder
-            self._compile()
+        if len(secret) < MIN_SECRET_LENGTH or secret in self._secrets:
+            return
+        self._secrets[secret] = placeholder
+        for form in self._forms_of(secret):
+            if form in self._forms:
+                continue
+            self._forms[form] = placeholder
+            bucket = self._prefixes.setdefault(form[:MIN_SECRET_LENGTH], [])
+            bucket.append(form)
+            if len(bucket) > 1:  # a bucket holds the forms sharing 8 characters: a few
+                bucket.sort(key=len, reverse=True)
 
     def discard(self, secret: str) -> None:
         """Stop hiding ``secret`` (an access token long replaced)."""
-        if self._secrets.pop(secret, None) is not None:
-            self._compile()
+        if self._secrets.pop(secret, None) is None:
+            return
+        kept = set().union(*map(self._forms_of, self._secrets)) if self._secrets else set()
+        for form in self._forms_of(secret) - kept:
+            self._forms.pop(form, None)
+            bucket = self._prefixes.get(form[:MIN_SECRET_LENGTH], [])
+            if form in bucket:
+                bucket.remove(form)
+            if not bucket:
+                self._prefixes.pop(form[:MIN_SECRET_LENGTH], None)
 
-    def _compile(self) -> None:
-        forms: dict[str, str] = {}
-        for secret, placeholder in self._secrets.items():
-            for form in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]):
-                forms.setdefault(form.lower(), placeholder)
-        # Longest first, so a secret containing another is replaced whole.
-        self._forms = dict(sorted(forms.items(), key=lambda kv: -len(kv[0])))
-        alternatives = "|".join(re.escape(form) for form in self._forms)
-        self._pattern = re.compile(alternatives, re.IGNORECASE) if forms else None
-
-    def _count(self, text: str) -> int:
-        folded = text.lower()
-        return sum(folded.count(form) for form in self._forms)
+    def _spans(self, folded: str) -> list[tuple[int, int]]:
+        """Where the forms are in ``folded`` text: leftmost first, then longest; no overlap."""
+        found: list[tuple[int, int]] = []
+        if len(self._forms) <= _FEW_FORMS:
+            candidates = []
+            for form in self._forms:
+                at = folded.find(form)
+                while at >= 0:
+                    candidates.append((at, at + len(form)))
+                    at = folded.find(form, at + 1)
+            end = 0
+            for start, stop in sorted(candidates, key=lambda span: (span[0], -span[1])):
+                if start >= end:
+                    found.append((start, stop))
+                    end = stop
+            return found
+        prefixes, width, at, last = (
+            self._prefixes,
+            MIN_SECRET_LENGTH,
+            0,
+            len(folded) - MIN_SECRET_LENGTH,
+        )
+        while at <= last:
+            bucket = prefixes.get(folded[at : at + width])
+            if bucket is not None:
+                match = next((f for f in bucket if folded.startswith(f, at)), None)
+                if match is not None:
+                    found.append((at, at + len(match)))
+                    at += len(match)
+                    continue
+            at += 1
+        return found
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None:
+        if not self._forms or len(text) < MIN_SECRET_LENGTH:
             return text
+        spans = self._spans(_fold(text))
         if not text.isprintable():
             visible = "".join(ch for ch in ESCAPES.sub("", text) if ch.isprintable())
-            if self._count(visible) > self._count(text):
-                text = visible  # a secret split by what a terminal would not show
-        if not self._count(text):
+            hidden = self._spans(_fold(visible))
+            if len(hidden) > len(spans):
+                text, spans = visible, hidden  # a secret split by what a terminal would not show
+        if not spans:
             return text
-        forms = self._forms
-        return self._pattern.sub(lambda match: forms[match.group(0).lower()], text)
+        folded, forms, pieces, position = _fold(text), self._forms, [], 0
+        for start, stop in spans:
+            pieces += [text[position:start], forms.get(folded[start:stop], REDACTED)]
+            position = stop
+        pieces.append(text[position:])
+        return "".join(pieces)
 
     def __repr__(self) -> str:
         return f"Scrubber({len(self._secrets)} secrets)"

@@ -9,13 +9,13 @@ and the run names it. What it must hold to is Label Studio's measured behaviour
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ls_model_providers._constants import MAX_ID
 from ls_model_providers._errors import Answer, ResponseValidationError
 from ls_model_providers._models import parse_connection
-from ls_model_providers._secrets import is_secret_name, is_secret_value, secret_values
+from ls_model_providers._secrets import is_secret_name
 from ls_model_providers.toolkit.answers import (
     auth_scheme_problems,
     detail,
@@ -46,14 +46,18 @@ class Finding(NamedTuple):
 
 
 Check = Callable[[Context], Finding | None]
+#: The checks that send requests, in the order they run (schemathesis's run after them).
 CHECKS: list[tuple[str, Check]] = []
+#: The checks that judge what the whole run saw, after everything else (a run stopped by
+#: a limit too): they send nothing.
+FINAL_CHECKS: list[tuple[str, Check]] = []
 
 
-def check(name: str) -> Callable[[Check], Check]:
+def check(name: str, *, final: bool = False) -> Callable[[Check], Check]:
     """Register a check under its report name; they run in registration order."""
 
     def register(function: Check) -> Check:
-        CHECKS.append((name, function))
+        (FINAL_CHECKS if final else CHECKS).append((name, function))
         return function
 
     return register
@@ -74,8 +78,6 @@ def note(summary: str) -> Finding:
 def valid_200(ctx: Context) -> Finding:
     response = ctx.existing()
     body = json_of(response)
-    for secret in secret_values(body):
-        ctx.scrub.add(secret)  # any message quoting one shows <redacted>
     problems = []
     if response.status_code != 200:
         problems.append(f"status {response.status_code}, expected 200")
@@ -127,34 +129,6 @@ def _generated_model_problems(body: Any) -> list[str]:
     return []
 
 
-@check("connection.no_secrets")
-def no_secrets(ctx: Context) -> Finding | None:
-    response = ctx.existing()
-    body = json_of(response)
-    if not isinstance(body, dict):
-        return None  # connection.valid_200 says why
-    leaked = sorted(_secret_paths(body))
-    if leaked:
-        summary = f"the 200 body carries secret field(s): {', '.join(leaked)}"
-        return Finding("fail", summary, ("values not shown",), ctx.repro(response))
-    return ok("no credential-like field or value in the 200 body")
-
-
-def _secret_paths(value: Any, prefix: str = "") -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            path = f"{prefix}{key}"
-            if isinstance(key, str) and is_secret_name(key) and item not in (None, ""):
-                yield path
-            elif key != "model_params":  # a JSON schema of parameters, not data
-                yield from _secret_paths(item, path + ".")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _secret_paths(item, f"{prefix}{index}.")
-    elif is_secret_value(value):
-        yield prefix.rstrip(".") or "(body)"
-
-
 # -- authentication: checked explicitly, with and without credentials ------------------------
 
 
@@ -198,6 +172,26 @@ def before_existence(ctx: Context) -> Finding:
 
 
 # -- ids that do not exist ---------------------------------------------------------------------
+
+
+@check("auth.route_variants")
+def route_variants(ctx: Context) -> Finding:
+    """The routes Django and DRF serve besides the documented one: without the trailing slash
+    (Label Studio answers it as if it had one) and with a format suffix. Each must refuse a
+    request without credentials; with them, their answers go through the secret check."""
+    endpoint = ctx.endpoint(ctx.connection_id)
+    variants = [endpoint.rstrip("/"), endpoint.rstrip("/") + ".json", endpoint + "?format=json"]
+    open_routes = []
+    for url in variants:
+        response = ctx.send("GET", url, None)
+        if 200 <= response.status_code < 300:
+            open_routes.append(response)
+        ctx.send("GET", url)  # with the credentials: its body is read for secrets
+    if open_routes:
+        shown = ", ".join(f"{_route(ctx, str(r.url))} ({r.status_code})" for r in open_routes)
+        summary = f"a route variant answers without credentials: {shown}"
+        return Finding("fail", summary, (), ctx.repro(open_routes[0]))
+    return ok("no slash, .json and ?format=json: none answers 2xx without credentials")
 
 
 @check("not_found.unknown_id")
@@ -249,10 +243,49 @@ def head(ctx: Context) -> Finding:
 @check("http.options")
 def options(ctx: Context) -> Finding:
     response = ctx.send("OPTIONS", ctx.endpoint(ctx.connection_id))
-    if 200 <= response.status_code < 300:
-        return ok(f"OPTIONS: {response.status_code}")
-    summary = f"OPTIONS answered {response.status_code} (DRF answers 200 with its metadata)"
-    return Finding("note", summary, (), ctx.repro(response))
+    if not 200 <= response.status_code < 300:
+        summary = f"OPTIONS answered {response.status_code} (DRF answers 200 with its metadata)"
+        return Finding("note", summary, (), ctx.repro(response))
+    body = json_of(response)
+    drf = isinstance(body, dict) and {"name", "renders", "parses"} & body.keys()
+    if not drf and "allow" not in response.headers:
+        # nginx in front of Label Studio's image answers OPTIONS itself (204, no Allow).
+        return note(
+            f"OPTIONS: {response.status_code} without DRF's metadata or Allow: a proxy in front "
+            "answers OPTIONS, not Label Studio (no client of this endpoint sends OPTIONS)"
+        )
+    return ok(f"OPTIONS: {response.status_code}")
+
+
+# -- every answer the run received ----------------------------------------------------------
+
+
+@check("connection.no_secrets", final=True)
+def no_secrets(ctx: Context) -> Finding:
+    log = ctx.secrets
+    masked = sorted(log.masks)
+    if log.leaks:
+        where = sorted(log.leaks)
+        details = [
+            f"{path}: in the answer to {sent.method} {_route(ctx, sent.url)}"
+            for path, sent in sorted(log.leaks.items())
+        ]
+        details.append("values not shown")
+        summary = f"the 2xx answers carry secret value(s): {', '.join(where)}"
+        return Finding("fail", summary, tuple(details), ctx.repro(log.leaks[where[0]]))
+    if masked:
+        return note(
+            f"no secret in {log.answers} 2xx answer(s); masked values stand in for: "
+            f"{', '.join(masked)}"
+        )
+    return ok(
+        f"no credential-like field or value in any of the run's {log.answers} 2xx JSON "
+        "answer(s), model_params and nested values included"
+    )
+
+
+def _route(ctx: Context, url: str) -> str:
+    return url.removeprefix(ctx.base_url.rstrip("/"))
 
 
 # -- drift: worth knowing, never a failure -----------------------------------------------------

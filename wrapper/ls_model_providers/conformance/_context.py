@@ -14,8 +14,10 @@ from typing import Any, Final
 import attrs
 import httpx
 
+from ls_model_providers._body import JSONRejected, loads
 from ls_model_providers._constants import ENDPOINT_PATH
-from ls_model_providers._secrets import Scrubber
+from ls_model_providers._errors import Answer
+from ls_model_providers._secrets import Scrubber, find_secrets
 from ls_model_providers.toolkit.answers import json_of
 from ls_model_providers.toolkit.guard import Guard, Sent, sent_of
 from ls_model_providers.toolkit.text import curl
@@ -23,6 +25,18 @@ from ls_model_providers.toolkit.text import curl
 CREDENTIALS: Final = "<ls-conformance: the suite's credentials>"
 API_KEY_VARIABLE: Final = "LABEL_STUDIO_API_KEY"
 ACCESS_TOKEN_VARIABLE: Final = "LABEL_STUDIO_ACCESS_TOKEN"  # noqa: S105 - a variable's name
+
+
+@attrs.define
+class SecretLog:
+    """What the run's 2xx answers carried that looks like a credential, every answer read
+    (the suite's own, schemathesis's, discovery's, at every path variant): each path with the
+    first request whose answer held it there, and the masked stand-ins (``********``)."""
+
+    leaks: dict[str, Sent] = attrs.field(factory=dict)
+    masks: dict[str, Sent] = attrs.field(factory=dict)
+    #: 2xx JSON answers read.
+    answers: int = 0
 
 
 @attrs.define(eq=False)
@@ -43,7 +57,25 @@ class Context:
     #: The fragment's operation as schemathesis loaded it (set once the target is confirmed).
     operation: Any = None
     server_version: str | None = None
+    secrets: SecretLog = attrs.field(factory=SecretLog)
     _existing: httpx.Response | None = None
+
+    def observe(self, answer: Answer, sent: Sent) -> None:
+        """The guard's observer: every 2xx JSON answer to a GET is searched for credentials
+        (the token refresh's POST answers with one by design); each one found is scrubbed from
+        every text of the run from now on, and logged by its path."""
+        if sent.method != "GET" or not 200 <= answer.status_code < 300 or not answer.content:
+            return
+        try:
+            body = loads(answer.content)
+        except JSONRejected:
+            return
+        self.secrets.answers += 1
+        for found in find_secrets(body):
+            log = self.secrets.masks if found.masked else self.secrets.leaks
+            log.setdefault(found.path, sent)
+            if not found.masked:
+                self.scrub.add(found.value)
 
     @property
     def properties(self) -> dict[str, Any]:

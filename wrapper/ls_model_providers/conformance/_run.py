@@ -34,6 +34,7 @@ from ls_model_providers.toolkit.answers import detail, is_html_404, json_of
 from ls_model_providers.toolkit.exits import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
+    EXIT_INCONCLUSIVE,
     EXIT_INTERRUPTED,
     EXIT_NOT_SERVED,
     EXIT_OK,
@@ -42,7 +43,15 @@ from ls_model_providers.toolkit.exits import (
     ConfigurationError,
     missing_extra,
 )
-from ls_model_providers.toolkit.guard import BadAnswer, NoAnswer, Stop, open_client
+from ls_model_providers.toolkit.guard import (
+    INCONCLUSIVE,
+    BadAnswer,
+    Guard,
+    NoAnswer,
+    Stop,
+    open_client,
+    redirect_of,
+)
 from ls_model_providers.toolkit.options import (
     MAX_EXAMPLES,
     Limits,
@@ -53,7 +62,7 @@ from ls_model_providers.toolkit.options import (
 from ls_model_providers.toolkit.text import one_line, terminal
 from ls_model_providers.toolkit.tls import INSECURE_WARNING, tls_hint, trust
 
-from ._checks import CHECKS, Check, named
+from ._checks import CHECKS, FINAL_CHECKS, Check, named
 from ._context import ACCESS_TOKEN_VARIABLE, API_KEY_VARIABLE, Context
 from ._model import CheckResult, Report, RunConfig, UsageError
 
@@ -68,6 +77,8 @@ RUN_NAMES = (
     "run.configuration",
     "run.budget",
     "run.deadline",
+    "run.rate_limited",
+    "run.resent",
     "run.interrupted",
     "run.safety",
     "run.internal",
@@ -76,13 +87,20 @@ RUN_NAMES = (
 )
 #: The result of the comparison with ``--baseline``.
 BASELINE = "baseline.changes"
+#: The results of a run that stopped at a limit: nothing against the deployment (exit 6).
+INCONCLUSIVE_NAMES = frozenset(stop.check for stop in INCONCLUSIVE)
 
 
 def check_names() -> list[str]:
     """Every result name a run can produce, in report order."""
     from ._fuzz import NAMES
 
-    return [name for name, _ in CHECKS] + [f"schemathesis.{n}" for n in NAMES] + list(RUN_NAMES)
+    return [
+        *(name for name, _ in CHECKS),
+        *(f"schemathesis.{n}" for n in NAMES),
+        *(name for name, _ in FINAL_CHECKS),
+        *RUN_NAMES,
+    ]
 
 
 class Interrupted(KeyboardInterrupt):
@@ -207,12 +225,13 @@ def _suite(
 
     progress(terminal(f"conformance of GET /{ENDPOINT_PATH}{{id}}/ at {target.base_url}"))
     ending: _Ending | None = None
-    stopped = interrupted = False
+    stopped = interrupted = tested = False
     recording_code: int | None = None
     try:
         try:
             ending = _preflight(ctx, config, target.connection_id)
             if ending is None:
+                tested = True
                 report.connection_id = ctx.connection_id
                 ctx.operation = fuzz.load_operation(ctx, verify=not config.insecure)
                 _checks(ctx, add, progress)
@@ -224,6 +243,13 @@ def _suite(
         except Exception as exc:  # noqa: BLE001 - whatever a deployment makes a library do ends in a verdict
             summary = f"a check could not complete: {type(exc).__name__}: {exc}"
             add(CheckResult("run.internal", "fail", summary))
+        if tested:  # what the run saw is judged, however far it got
+            for name, function in FINAL_CHECKS:
+                result = _one(name, function, ctx)
+                if result is not None:
+                    add(result)
+        for result in _connection_notes(ctx.guard):
+            add(result)
         if config.baseline is not None:
             answered = not stopped and (ending is None or ending.code == EXIT_FAILED)
             recording_code = _compare(report, ctx, config, add, progress, answered)
@@ -312,11 +338,13 @@ def _context(target: _Target, config: RunConfig) -> Context:
         on_access_token=on_access_token, transport=config.transport,
     )  # fmt: skip
     tls = ["-k"] if config.insecure else ["--cacert", config.cacert] if config.cacert else []
-    return Context(
+    ctx = Context(
         base_url=target.base_url, connection_id=target.connection_id or 1, http=http, guard=guard,
         scrub=scrub, variables=variables, spec=load_spec(), max_examples=config.max_examples,
         seed=config.seed, curl_options=tls,
     )  # fmt: skip
+    guard.observers.append(ctx.observe)  # every answer of the run is searched for secrets
+    return ctx
 
 
 # -- before the checks: is there something to test? --------------------------------------------
@@ -337,6 +365,13 @@ def _preflight(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending |
         return _Ending(EXIT_FAILED, f"NOT CONFORMANT: {exc}", result)
     except LabelStudioError as exc:  # the personal access token's refresh
         return _refresh_failed(ctx, exc)
+    moved = redirect_of(response, ctx.base_url)
+    if moved is not None:  # http -> https, a canonical host: the user's URL, not the endpoint
+        verdict = (
+            f"the base URL redirects to {moved[:200]}: use that "
+            f"({config.option('base_url')} {moved[:200]})"
+        )
+        return _Ending(EXIT_USAGE, verdict, _fail("run.configuration", verdict, ctx, response))
     if is_html_404(response):
         return _not_served(ctx)
     if response.status_code in (401, 403):
@@ -429,6 +464,25 @@ def _checks(ctx: Context, add: Callable[[CheckResult], None], progress: Progress
         add(result)
 
 
+def _connection_notes(guard: Guard) -> list[CheckResult]:
+    """What the run did so that every request got one answer: never a failure."""
+    notes = []
+    if guard.resent:
+        notes.append(CheckResult(
+            "run.resent", "note",
+            f"{guard.resent} request(s) sent again on a fresh connection: the server closed an "
+            "idle keep-alive connection without saying Connection: close (uwsgi's HTTP router "
+            "does this after every answer); not a failure",
+        ))  # fmt: skip
+    if guard.rate_limited:
+        notes.append(CheckResult(
+            "run.rate_limited", "note",
+            f"rate limited {guard.rate_limited} time(s) (429): waited {guard.waited:.1f} s in "
+            "all, as the server asked, and sent each request again; not a failure",
+        ))  # fmt: skip
+    return notes
+
+
 def _limit(stop: Stop, config: RunConfig) -> CheckResult:
     """The failing result of a run that hit a limit, saying which option moves it."""
     hint = limit_hint(stop.check, config.names)
@@ -462,12 +516,18 @@ def _finish(
         report.exit_code, report.verdict = ending.code, ending.verdict
         return
     failed = report.failed
-    checks = [r for r in failed if not r.name.startswith("baseline.")]
+    checks = [
+        r for r in failed if not r.name.startswith("baseline.") and r.name not in INCONCLUSIVE_NAMES
+    ]
+    stopped = [r for r in failed if r.name in INCONCLUSIVE_NAMES]
     since = f" since {config.baseline.source}" if config.baseline is not None else ""
     if checks:
         names = ", ".join(r.name for r in failed)
         report.exit_code = EXIT_FAILED
         report.verdict = f"NOT CONFORMANT: {len(failed)} check(s) failed ({names})"
+    elif stopped:  # nothing wrong was seen, but not everything could be checked
+        report.exit_code = EXIT_INCONCLUSIVE
+        report.verdict = f"INCONCLUSIVE: {stopped[0].summary}"
     elif failed:  # the checks passed; the comparison with the baseline did not
         report.exit_code = recording_code or EXIT_FAILED
         if recording_code is None:

@@ -45,13 +45,23 @@ from ls_model_providers.toolkit.drift import SpecDiffError
 from ls_model_providers.toolkit.exits import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
+    EXIT_INCONCLUSIVE,
     EXIT_NOT_SERVED,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     ConfigurationError,
     exit_code_for,
 )
-from ls_model_providers.toolkit.guard import BODY_LIMIT, BadAnswer, NoAnswer, Stop, open_client
+from ls_model_providers.toolkit.guard import (
+    BODY_LIMIT,
+    INCONCLUSIVE,
+    BadAnswer,
+    Guard,
+    NoAnswer,
+    Stop,
+    open_client,
+    redirect_of,
+)
 from ls_model_providers.toolkit.options import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_REQUESTS,
@@ -174,14 +184,32 @@ def record(
         )  # fmt: skip
     except Stop as stop:
         hint = limit_hint(stop.check, generated=False)
-        raise RecordError(EXIT_FAILED, scrub(f"{stop}: {hint}" if hint else str(stop))) from None
+        code = EXIT_INCONCLUSIVE if isinstance(stop, INCONCLUSIVE) else EXIT_FAILED
+        raise RecordError(code, scrub(f"{stop}: {hint}" if hint else str(stop))) from None
     finally:
         http.close()
         guard.close()
     methods: dict[str, int] = {}
     for sent in guard.sent:
         methods[sent.method] = methods.get(sent.method, 0) + 1
+    warnings += connection_warnings(guard)
     return Recording(snapshot, len(guard.sent), methods, time.monotonic() - started, warnings)
+
+
+def connection_warnings(guard: Guard) -> tuple[str, ...]:
+    """What the recording did so that every request got one answer (never a failure)."""
+    said = []
+    if guard.resent:
+        said.append(
+            f"{guard.resent} request(s) sent again on a fresh connection: the server closed an "
+            "idle keep-alive connection without saying Connection: close"
+        )
+    if guard.rate_limited:
+        said.append(
+            f"rate limited {guard.rate_limited} time(s) (429): waited {guard.waited:.1f} s in "
+            "all, as the server asked"
+        )
+    return tuple(said)
 
 
 def record_through(
@@ -368,6 +396,11 @@ class _Recorder:
         """The list route's ids (None when it has none), its answer recorded as ``list``."""
         path = ENDPOINT_PATH
         response = self.send("GET", path)
+        moved = redirect_of(response, self.base)
+        if moved is not None:  # http -> https, a canonical host: the user's URL, not the endpoint
+            raise RecordError(
+                EXIT_USAGE, f"the base URL redirects to {moved[:200]}: use that (--base-url)"
+            )
         self.refuse_credentials(response)
         value = json_of(response) if response.status_code == 200 else None
         items = value.get("results") if isinstance(value, dict) else value

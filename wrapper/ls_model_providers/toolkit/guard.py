@@ -133,8 +133,8 @@ class Unsendable(Exception):
     """A generated request httpx or h11 cannot put on the wire (never counted or sent)."""
 
 
-#: Called with every answer the guard reads, whole (its body decoded).
-Observer = Callable[[Answer], None]
+#: Called with every answer the guard reads, whole (its body decoded), and its request.
+Observer = Callable[[Answer, "Sent"], None]
 
 
 class Guard(httpx.BaseTransport):
@@ -272,7 +272,10 @@ class Guard(httpx.BaseTransport):
         except httpx.TransportError as exc:
             raise self._no_answer(exc, sent) from None
         for observe in self.observers:
-            observe(Answer(response.status_code, response.headers, content, sent.method, sent.url))
+            observe(
+                Answer(response.status_code, response.headers, content, sent.method, sent.url),
+                sent,
+            )
         return self._answer(request, response, content, sent)
 
     def _admit(self, request: httpx.Request) -> tuple[Sent, float]:

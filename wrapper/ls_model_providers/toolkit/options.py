@@ -75,15 +75,20 @@ class Target:
 
 def resolve_url(value: str | None, names: OptionNames = CLI, environ: Mapping[str, str] | None = None) -> str | None:  # fmt: skip
     """The base URL given, or ``LABEL_STUDIO_URL``'s, checked; ``None`` when neither is set.
-    ``ConfigurationError`` names the option for a URL that cannot be used."""
+    ``ConfigurationError`` names the option for a URL that cannot be used, or the variable of
+    a proxy the environment names for it that cannot be used (never its password)."""
     environ = os.environ if environ is None else environ
     url = value or environ.get(ENV_URL)
     if not url:
         return None
     try:
-        return check_base_url(url, names("base_url"))
+        checked = check_base_url(url, names("base_url"))
+        from ls_model_providers._transport import environment_proxy  # imports httpcore
+
+        environment_proxy(checked)  # a proxy the environment names for it must be usable
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(str(exc)) from None
+    return checked
 
 
 def resolve_key(value: str | None, names: OptionNames = CLI, environ: Mapping[str, str] | None = None, setting: str = "api_key") -> str:  # fmt: skip
