@@ -206,11 +206,12 @@ def replay_every_route(switch: _Switch, base_url: str, snapshot: Snapshot) -> in
 
 
 def _hostile_deployment(sock: hostile.Sock, method: str, path: str) -> None:
-    """What no snapshot can hold as it came: lone surrogates (escaped and as raw bytes) in
-    bodies, keys and error text, header values that are not latin-1 or hold a control."""
+    """What no snapshot can hold as it came: lone surrogates (as JSON escapes: raw bytes of
+    one are not UTF-8, and not JSON) in bodies, keys and error text, header values that are
+    not latin-1 or hold a control."""
     connection = (
         b'{"id": 1, "provider": "OpenAI", "deployment_name": "a\\ud800b", '
-        b'"endpoint": "\xed\xa0\x80", "\\udfff": 1, "model_params": {"x": "\\udbff"}}'
+        b'"endpoint": "\\udc01", "\\udfff": 1, "model_params": {"x": "\\udbff"}}'
     )
     # "ÿĀ" in UTF-8 (httpx reads it as text no latin-1 encoder takes), and a BEL.
     strange = b"WWW-Authenticate: \xc3\xbf\xc4\x80\r\nAllow: GET,\x07HEAD\r\n\r\n"

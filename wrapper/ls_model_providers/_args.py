@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import re
 
 import httpx
 
@@ -59,15 +61,19 @@ def check_base_url(base_url: object, name: str = "base_url") -> str:
         raise ValueError(f"{name} must be an http(s) URL with a host, got a URL without a scheme")
     try:
         url = httpx.URL(text)
-    except httpx.InvalidURL:
-        raise ValueError(f"{name} is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        shown = f"{url.scheme}://{url.host}" if url.scheme else "a URL without a scheme"
-        raise ValueError(f"{name} must be an http(s) URL with a host, got {shown}")
+        host = url.host
+    except (httpx.InvalidURL, ValueError):  # an IDNA error is a UnicodeError, a ValueError
+        raise ValueError(f"{name} is not a valid URL (check its host name)") from None
     if url.userinfo:
         raise ValueError(
             f"{name} must not contain credentials (user:password@host): pass the key on its own"
         )
+    if url.scheme not in ("http", "https") or not host:
+        shown = f"{url.scheme}://{host}" if url.scheme else "a URL without a scheme"
+        raise ValueError(f"{name} must be an http(s) URL with a host, got {shown[:100]!r}")
+    problem = _host_problem(url)
+    if problem:
+        raise ValueError(f"{name} is not a valid URL: {problem}")
     if url.query or url.fragment or "?" in str(base_url) or "#" in str(base_url):
         raise ValueError(
             f"{name} must not have a query (?...) or fragment (#...): it is the prefix every "
@@ -75,6 +81,36 @@ def check_base_url(base_url: object, name: str = "base_url") -> str:
         )
     text = str(url)
     return text if text.endswith("/") else text + "/"
+
+
+#: A host name's label: letters, digits, hyphens (and underscores, which container names use).
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def _host_problem(url: httpx.URL) -> str | None:
+    """What keeps ``url``'s host and port from being connected to, or ``None``: a DNS resolver
+    or the socket would raise later, as a traceback or as "unreachable"."""
+    if url.port is not None and not 0 < url.port < 65536:
+        return f"port {url.port} is not 1..65535"
+    host = url.host
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    try:
+        ascii_host = url.raw_host.decode("ascii")
+        for label in ascii_host.removesuffix(".").split("."):
+            if label.lower().startswith("xn--"):
+                label.encode("ascii").decode("idna")  # a valid Punycode label, or an error
+            elif not _LABEL.fullmatch(label):
+                raise ValueError(label)
+    except (UnicodeError, ValueError):
+        return f"the host name {host[:100]!r} is not a DNS name or an IP address"
+    if len(ascii_host) > 253:
+        return "the host name is longer than 253 characters"
+    return None
 
 
 def check_seconds(value: object, name: str, *, allow_none: bool = True) -> float | None:

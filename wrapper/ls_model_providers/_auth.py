@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import logging
 import threading
 import time
@@ -32,7 +33,7 @@ import httpx
 from ._args import check_api_key, check_base_url
 from ._body import JSONRejected, loads
 from ._constants import DEFAULT_TIMEOUT, LOGGER_NAME, REFRESH_MARGIN, TOKEN_REFRESH_PATH
-from ._errors import Answer, ResponseValidationError, make_status_error
+from ._errors import Answer, APIStatusError, ResponseValidationError, make_status_error
 from ._secrets import Scrubber, mask
 
 if TYPE_CHECKING:
@@ -72,19 +73,32 @@ class TokenAuth(httpx.Auth):
         return f"TokenAuth(token={mask(self._token)})"
 
 
-def _jwt_exp(token: str) -> float | None:
-    """The ``exp`` claim of a JWT, read without verifying it (the server verifies)."""
+def _claim_time(claims: object, name: str) -> float | None:
+    value = claims.get(name) if isinstance(claims, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2**53:
+        return float(value)  # (loads never returns a float that is not finite)
+    return None  # absent, or nonsense (a 400-digit number)
+
+
+def _jwt_times(token: str) -> tuple[float | None, float | None]:
+    """The ``iat`` and ``exp`` claims of a JWT, read without verifying it (the server does)."""
     parts = token.split(".")
     if len(parts) != 3 or len(parts[1]) > 16_384:
-        return None
+        return None, None
     try:
         claims = loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (JSONRejected, binascii.Error, ValueError):
+        return None, None
+    return _claim_time(claims, "iat"), _claim_time(claims, "exp")
+
+
+def _server_time(answer: Answer) -> float | None:
+    """The server's clock when it answered (its ``Date`` header), as seconds since the epoch."""
+    try:
+        when = email.utils.parsedate_to_datetime(answer.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
-    if isinstance(exp, int | float) and not isinstance(exp, bool) and 0 < exp < 2**53:
-        return float(exp)  # (loads never returns a float that is not finite)
-    return None  # absent, or nonsense (a 400-digit number): refreshed on the first 401 instead
+    return when.timestamp() if when.tzinfo is not None else None
 
 
 def looks_like_jwt(key: str) -> bool:
@@ -127,6 +141,8 @@ class PersonalAccessTokenAuth(httpx.Auth):
         self._generation = 0
         #: Number of refreshes done (observable for tests and logs).
         self.refresh_count = 0
+        #: The answer of a refresh the server refused (401/403): not sent again.
+        self._refusal: Answer | None = None
         self._thread_lock = threading.Lock()
         self._loop_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
         self._loop_locks_guard = threading.Lock()
@@ -164,15 +180,27 @@ class PersonalAccessTokenAuth(httpx.Auth):
     def refresh_payload(self) -> dict[str, str]:
         return {"refresh": self._refresh}
 
+    def refused(self) -> APIStatusError | None:
+        """The error of the refresh the server refused (401/403), or ``None``. A refused
+        personal access token is not sent again by this auth object: every caller that needs
+        a refresh gets that error (50 calls with a revoked token send one refresh, and each
+        gets its error); build a new one with a new token."""
+        return None if self._refusal is None else self._refusal_error(self._refusal)
+
+    def _refusal_error(self, answer: Answer) -> APIStatusError:
+        what = (
+            "personal access token refused"
+            if answer.status_code in (401, 403)
+            else "token refresh failed"
+        )
+        return make_status_error(answer, self.scrub, prefix=f"{what} at {self.refresh_url}: ")
+
     def accept(self, answer: Answer) -> None:
         """Take a refresh answer, or raise the typed error it amounts to."""
         if answer.status_code != 200:
-            what = (
-                "personal access token refused"
-                if answer.status_code == 401
-                else "token refresh failed"
-            )
-            raise make_status_error(answer, self.scrub, prefix=f"{what} at {self.refresh_url}: ")
+            if answer.status_code in (401, 403):  # the token itself is refused: remembered
+                self._refusal = answer
+            raise self._refusal_error(answer)
         try:
             data = loads(answer.content)
         except JSONRejected as exc:
@@ -193,20 +221,30 @@ class PersonalAccessTokenAuth(httpx.Auth):
             self.scrub.discard(self._previous)
         self._previous = self._access
         self.scrub.add(access)
-        refresh_at = expires_at = _jwt_exp(access)
-        if expires_at is not None:
-            now = self._clock()
-            # The margin also absorbs clock skew; but a token living less than the margin
-            # would be "due" the moment it arrives: it is then refreshed half way through.
-            refresh_at = expires_at - REFRESH_MARGIN
-            if refresh_at <= now:
-                refresh_at = now + max(expires_at - now, 0.0) / 2
-        self._access, self._refresh_at = access, refresh_at
+        self._access, self._refresh_at = access, self._due(access, answer)
         self._generation += 1
         self.refresh_count += 1
         log.debug(
             "refreshed access token at %s (next refresh at %s)", self.refresh_url, self._refresh_at
         )
+
+    def _due(self, access: str, answer: Answer) -> float | None:
+        """When an access token received now is to be refreshed, on this client's clock.
+
+        Its lifetime is read on the server's clock (``exp`` minus ``iat``, or minus the
+        answer's ``Date``), so a client clock ahead of or behind the server's does not make
+        every call refresh. It is refreshed ``REFRESH_MARGIN`` before it ends, or half way
+        through a lifetime shorter than that. ``None`` (no ``exp``): at the first 401.
+        """
+        issued, expires = _jwt_times(access)
+        if expires is None:
+            return None
+        now = self._clock()
+        server_now = issued if issued is not None else _server_time(answer)
+        lifetime = expires - (server_now if server_now is not None else now)
+        if lifetime <= REFRESH_MARGIN:
+            return now + max(lifetime, 0.0) / 2
+        return now + lifetime - REFRESH_MARGIN
 
     # -- locks: one refresh at a time, per thread world and per event loop -----------------
     def thread_lock(self) -> threading.Lock:
@@ -228,6 +266,9 @@ class PersonalAccessTokenAuth(httpx.Auth):
         for retry_on_401 in (False, True):
             header, generation = self.bearer()
             if header is None:
+                refused = self.refused()
+                if refused is not None:
+                    raise refused
                 refresh = httpx.Request(
                     "POST", self.refresh_url, json=self.refresh_payload(),
                     extensions={"timeout": request.extensions.get("timeout", DEFAULT_TIMEOUT.as_dict())},

@@ -79,7 +79,12 @@ class _Inflate:
         return out
 
     def flush(self, room: int) -> bytes:
-        return self._d.flush(max(room, 0) + 1)
+        out = self._d.flush(max(room, 0) + 1)
+        if not self._d.eof and len(out) <= room:
+            # A gzip member ends with its CRC and length, a zlib stream with its checksum:
+            # without them the body was cut short (or forged), whatever came before.
+            raise zlib.error("the compressed body ends before its end marker and checksum")
+        return out
 
 
 class BodyReader:
@@ -198,8 +203,9 @@ def loads(content: bytes | str) -> Any:
     """Parse RFC 8259 JSON nested at most ``MAX_JSON_DEPTH`` deep, or raise ``JSONRejected``."""
     try:
         # json.loads, without building a decoder per call: bytes in UTF-8, -16 or -32.
+        # Strict: UTF-8 may not encode a surrogate (ED A0 80), nor UTF-16 hold a lone one.
         text = (
-            content.decode(json.detect_encoding(content), "surrogatepass")
+            content.decode(json.detect_encoding(content))
             if isinstance(content, bytes | bytearray)
             else content
         )

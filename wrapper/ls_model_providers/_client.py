@@ -12,6 +12,7 @@ import os
 import random
 import ssl
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -58,13 +59,15 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-def no_cookies() -> httpx.Cookies:
+def no_cookies() -> http.cookiejar.CookieJar:
     """A cookie jar that keeps nothing, for every client this package builds. A
     token-authenticated client has no use for cookies: a server setting thousands per answer
     would grow every later request and the jar without bound, and a session cookie would
     authenticate requests meant to go without credentials. (An ``http_client`` of yours keeps
     what you tell it to.)"""
-    return httpx.Cookies(http.cookiejar.CookieJar(policy=_NoCookies()))
+    # A jar, not httpx.Cookies: httpx copies the cookies of a Cookies into a jar of its own
+    # (dropping the policy), and keeps a CookieJar as it is.
+    return http.cookiejar.CookieJar(policy=_NoCookies())
 
 
 def _missing_headers(http: httpx.Client | httpx.AsyncClient) -> dict[str, str]:
@@ -386,6 +389,9 @@ class AsyncClient(
             raise TypeError("sleep must be an async function for AsyncClient (asyncio.sleep)")
         return sleep
 
+    #: Whether the connections are this client's own (an AsyncTransport it built).
+    _own_transport = False
+
     def _new_http(
         self, transport: httpx.AsyncBaseTransport | None, verify: ssl.SSLContext | str | bool
     ) -> httpx.AsyncClient:
@@ -398,6 +404,7 @@ class AsyncClient(
         ours = _transport.AsyncTransport(
             verify=verify, proxy=_transport.environment_proxy(self.base_url)
         )
+        self._own_transport = True
         return httpx.AsyncClient(
             transport=ours, headers=DEFAULT_HEADERS, cookies=no_cookies(), trust_env=False
         )
@@ -415,9 +422,32 @@ class AsyncClient(
         """See ``Client.get_connection_detailed``."""
         return await self._fetch(connection_id)
 
+    #: The event loop this client's connections belong to (set by its first call).
+    _loop: weakref.ref[Any] | None = None
+
+    def _check_loop(self) -> None:
+        """Connections (and the refresh lock) belong to the loop that opened them: a second
+        ``asyncio.run()`` would find them bound to a closed loop ("Event loop is closed",
+        deep inside a request). Said plainly, before any request, instead."""
+        import asyncio
+
+        if not self._own_transport:  # connections of yours: yours to manage
+            return
+        loop = asyncio.get_running_loop()
+        first = self._loop() if self._loop is not None else None
+        if first is None:
+            self._loop = weakref.ref(loop)
+        elif first is not loop:
+            raise RuntimeError(
+                "this AsyncClient was first used in another event loop (an earlier "
+                "asyncio.run()?): its connections belong to that loop; create the AsyncClient "
+                "inside the loop that uses it (async with AsyncClient(...) as client: ...)"
+            )
+
     async def _fetch(self, connection_id: int) -> DetailedResponse:
         import asyncio
 
+        self._check_loop()
         call, flow, url = self._call(connection_id)
         try:
             with scrubbing_logs(self._config.scrub):

@@ -298,6 +298,9 @@ class Call:
             raise self.deadline_error(pat.refresh_url, "POST")
         try:
             if pat.needs_refresh(generation):
+                refused = pat.refused()  # by the server, for a caller before this one
+                if refused is not None:
+                    raise refused
                 yield from self._retrying(lambda: self._refresh_once(pat))
         finally:
             lock.release()

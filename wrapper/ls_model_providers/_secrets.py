@@ -209,8 +209,9 @@ class Scrubber:
         self._secrets: dict[str, str] = {}
         #: Every form looked for, folded (``_fold``) -> its placeholder.
         self._forms: dict[str, str] = {}
-        #: The forms by their first MIN_SECRET_LENGTH characters, longest first.
-        self._prefixes: dict[str, list[str]] = {}
+        #: The forms by their first MIN_SECRET_LENGTH characters, then by their length (longest
+        #: first): provider keys share prefixes ("sk-proj-"), and seldom their lengths differ.
+        self._prefixes: dict[str, dict[int, set[str]]] = {}
         for secret in secrets:
             self.add(secret)
 
@@ -227,10 +228,13 @@ class Scrubber:
             if form in self._forms:
                 continue
             self._forms[form] = placeholder
-            bucket = self._prefixes.setdefault(form[:MIN_SECRET_LENGTH], [])
-            bucket.append(form)
-            if len(bucket) > 1:  # a bucket holds the forms sharing 8 characters: a few
-                bucket.sort(key=len, reverse=True)
+            bucket = self._prefixes.setdefault(form[:MIN_SECRET_LENGTH], {})
+            if len(form) not in bucket:  # a new length: the bucket is kept longest first
+                bucket[len(form)] = set()
+                ordered = sorted(bucket.items(), reverse=True)
+                bucket.clear()
+                bucket.update(ordered)
+            bucket[len(form)].add(form)
 
     def discard(self, secret: str) -> None:
         """Stop hiding ``secret`` (an access token long replaced)."""
@@ -239,9 +243,11 @@ class Scrubber:
         kept = set().union(*map(self._forms_of, self._secrets)) if self._secrets else set()
         for form in self._forms_of(secret) - kept:
             self._forms.pop(form, None)
-            bucket = self._prefixes.get(form[:MIN_SECRET_LENGTH], [])
-            if form in bucket:
-                bucket.remove(form)
+            bucket = self._prefixes.get(form[:MIN_SECRET_LENGTH], {})
+            same_length = bucket.get(len(form), set())
+            same_length.discard(form)
+            if not same_length:
+                bucket.pop(len(form), None)
             if not bucket:
                 self._prefixes.pop(form[:MIN_SECRET_LENGTH], None)
 
@@ -270,10 +276,10 @@ class Scrubber:
         while at <= last:
             bucket = prefixes.get(folded[at : at + width])
             if bucket is not None:
-                match = next((f for f in bucket if folded.startswith(f, at)), None)
-                if match is not None:
-                    found.append((at, at + len(match)))
-                    at += len(match)
+                length = next((n for n, forms in bucket.items() if folded[at : at + n] in forms), 0)
+                if length:
+                    found.append((at, at + length))
+                    at += length
                     continue
             at += 1
         return found

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
+import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ls_model_providers._constants import ENV_URL
 from ls_model_providers.toolkit.exits import (
@@ -75,9 +79,19 @@ def run(args: argparse.Namespace) -> int:
     ``run.internal``. Only a missing extra leaves no report (nothing to write it with).
     """
     started = time.monotonic()
+    if args.junit_xml == args.json_report == Path("-"):
+        error("--junit-xml and --json-report cannot both be - (standard output)")
+        return EXIT_USAGE
+    # A report on standard output: the table goes to standard error, so stdout is the report.
+    table = sys.stderr if Path("-") in (args.junit_xml, args.json_report) else sys.stdout
     interrupted = False
+    # Hypothesis keeps a cache in ./.hypothesis unless told where: not in the user's folder.
+    scratch = None
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        scratch = tempfile.mkdtemp(prefix="ls-model-providers-hypothesis-")
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = scratch
     try:
-        report = _report(args, started)
+        report = _report(args, started, table)
     except KeyboardInterrupt as stop:  # the run's own report (Interrupted), or one made here
         interrupted = True
         report = getattr(stop, "report", None) or _early_report(
@@ -87,11 +101,15 @@ def run(args: argparse.Namespace) -> int:
         if report is not None:
             from ls_model_providers.conformance import console
 
-            print(console(report))  # what was found until then
+            print(console(report), file=table)  # what was found until then
     except Exception as exc:  # noqa: BLE001 - a report and one line, never a traceback
         summary = one_line(f"the run could not complete: {type(exc).__name__}: {exc}")
         error(summary)
         report = _early_report(args, started, "run.internal", summary, EXIT_FAILED, summary)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+            del os.environ["HYPOTHESIS_STORAGE_DIRECTORY"]
     if report is None:  # the conformance extra is missing: said, and nothing to write with
         if interrupted:
             raise KeyboardInterrupt
@@ -111,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _report(args: argparse.Namespace, started: float) -> Report | None:
+def _report(args: argparse.Namespace, started: float, table: TextIO) -> Report | None:
     """The run's ``Report``, its table printed (a usage error's report: no run, no table), or
     ``None`` without the conformance extra."""
     try:
@@ -140,7 +158,7 @@ def _report(args: argparse.Namespace, started: float) -> Report | None:
         return _early_report(
             args, started, "run.configuration", summary, EXIT_USAGE, f"usage: {summary}"
         )
-    print(console(report))
+    print(console(report), file=table)
     return report
 
 

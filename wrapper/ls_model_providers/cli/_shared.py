@@ -232,8 +232,10 @@ def report_path(text: str) -> Path:
     """A report or snapshot file to write at the end, checked now (a bad path fails before the
     run, not after it): a FIFO, a terminal or ``/dev/stdout`` must be writable; otherwise its
     folder is created and must take a new file. The file itself is not touched until it is
-    written whole (``write_atomic``)."""
+    written whole (``write_atomic``). ``-`` is standard output."""
     path = Path(text)
+    if text == "-":
+        return path
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder, not a file")
     if written_through(path):

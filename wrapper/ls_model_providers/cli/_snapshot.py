@@ -151,7 +151,8 @@ def snapshot_command(args: argparse.Namespace) -> int:
             f"{len(snapshot.answers)} probe answers, server {snapshot.server_version or 'unknown'}, "
             f"schema sha256 {digest}; {recording.requests} requests ({methods}) "
             f"in {recording.duration:.2f} s"
-        )
+        ),
+        file=sys.stderr if str(args.output) == "-" else sys.stdout,  # stdout is the snapshot
     )
     return EXIT_OK
 

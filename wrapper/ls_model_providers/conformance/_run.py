@@ -44,6 +44,7 @@ from ls_model_providers.toolkit.exits import (
     missing_extra,
 )
 from ls_model_providers.toolkit.guard import (
+    BODY_LIMIT,
     INCONCLUSIVE,
     BadAnswer,
     Guard,
@@ -54,6 +55,7 @@ from ls_model_providers.toolkit.guard import (
 )
 from ls_model_providers.toolkit.options import (
     MAX_EXAMPLES,
+    MAX_LIST_BYTES,
     Limits,
     limit_hint,
     resolve_key,
@@ -440,7 +442,10 @@ def _not_served(ctx: Context) -> _Ending:
 def _discover(ctx: Context) -> int | None:
     """The first connection the credentials can see, from the list endpoint."""
     with contextlib.suppress(NoAnswer, BadAnswer, LabelStudioError):
-        response = ctx.send("GET", ctx.base_url + ENDPOINT_PATH)
+        request = ctx.http.build_request(
+            "GET", ctx.base_url + ENDPOINT_PATH, extensions={BODY_LIMIT: MAX_LIST_BYTES}
+        )
+        response = ctx.http.send(request)
         body = json_of(response)
         items = body.get("results") if isinstance(body, dict) else body
         if response.status_code == 200 and isinstance(items, list):

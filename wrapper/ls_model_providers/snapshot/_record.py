@@ -66,6 +66,7 @@ from ls_model_providers.toolkit.options import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_REQUESTS,
     DEFAULT_TIMEOUT,
+    MAX_LIST_BYTES,
     Limits,
     limit_hint,
 )
@@ -395,7 +396,7 @@ class _Recorder:
     def list_route(self, answers: dict[str, dict[str, Any]], *, follow: bool) -> list[int] | None:
         """The list route's ids (None when it has none), its answer recorded as ``list``."""
         path = ENDPOINT_PATH
-        response = self.send("GET", path)
+        response = self.send("GET", path, max_body_size=MAX_LIST_BYTES)
         moved = redirect_of(response, self.base)
         if moved is not None:  # http -> https, a canonical host: the user's URL, not the endpoint
             raise RecordError(
@@ -421,7 +422,9 @@ class _Recorder:
                     f"{self.scrub(next_url)[:200]}",
                 )
             seen.add(next_url)
-            page = json_of(self.send("GET", next_url.removeprefix(self.base)))
+            page = json_of(
+                self.send("GET", next_url.removeprefix(self.base), max_body_size=MAX_LIST_BYTES)
+            )
             if not (isinstance(page, dict) and isinstance(page.get("results"), list)):
                 raise RecordError(
                     EXIT_FAILED, "a page of the list is not a page like the first one"

@@ -31,8 +31,12 @@ def write_atomic(path: str | Path, text: str) -> None:
     followed), fsync'd, then renamed over ``path``; on any failure (a full disk, Ctrl-C) the
     temporary file is removed and ``path`` is left as it was. A symlink, a FIFO or a device
     (``--json-report /dev/stdout``) is written through, as a shell's ``>`` would, never
-    replaced by a file.
+    replaced by a file; ``-`` is standard output.
     """
+    if str(path) == "-":  # standard output (the command then writes nothing else there)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
     path = Path(path)
     data = text.encode("utf-8")
     if written_through(path):

@@ -33,6 +33,10 @@ DEFAULT_MAX_EXAMPLES: Final = 50
 #: default) already needs 2,001 requests or more. Drawing them all takes about 4 s and 30 MB
 #: before the first one is sent; 100,000 took 1.2 GB and over 400 s.
 MAX_EXAMPLES: Final = 1000
+#: The list route answers every connection at once (a JSON array, as Label Studio's view set
+#: serves it): about 1.1 KB a connection, so 10,000 connections are 11 MB. Three times that;
+#: every other answer keeps the client's 1 MiB limit (a connection is about a kilobyte).
+MAX_LIST_BYTES: Final = 32 * 1024 * 1024
 
 #: How the command line names each setting; the pytest plugin passes its own names, so
 #: every message tells people the option they can actually use.
