@@ -60,8 +60,11 @@ class ModelProviderConnectionViewSet(viewsets.ModelViewSet):
         if regression == "auth_off":
             return []
         authenticators = list(super().get_authenticators())
-        # self.request: Django's request, set before DRF wraps it.
-        if regression == "noslash_open" and not self.request.path_info.endswith("/"):
+        # self.request: Django's request, set before DRF wraps it. Label Studio serves the
+        # no-slash route by dispatching the request again with a slash appended to its path
+        # (CommonMiddlewareAppendSlashWithoutRedirect); PATH_INFO keeps what was asked.
+        asked = str(self.request.META.get("PATH_INFO", ""))
+        if regression == "noslash_open" and not asked.endswith("/"):
             authenticators.append(FirstSuperuser())
         return authenticators
 
