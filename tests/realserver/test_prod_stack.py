@@ -72,8 +72,9 @@ def test_the_prefixed_server_knows_its_prefix(all_shapes: dict[str, Shape]) -> N
     # LABEL_STUDIO_HOST=https://host:port/ls: Django prefixes what it builds (FORCE_SCRIPT_NAME).
     prefixed, root = all_shapes["nginx-prefix"], all_shapes["nginx"]
     for shape in (prefixed, root):
-        schema = httpx.get(shape.url + "/docs/api/schema/json/", verify=shape.verify).json()
-        assert schema["servers"][0]["url"] == shape.url
+        answer = httpx.get(shape.url + "/docs/api/schema/json/", verify=shape.verify, timeout=60)
+        assert answer.status_code == 200, answer.text[:500]
+        assert answer.json()["servers"][0]["url"] == shape.url
 
 
 def test_postgresql_renders_every_row_as_sqlite_does(all_shapes: dict[str, Shape]) -> None:

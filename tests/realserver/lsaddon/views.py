@@ -37,6 +37,14 @@ class PermissionRequired(permissions.BasePermission):
         return permission is None or bool(request.user.has_perm(permission))
 
 
+def _asked_without_slash(request: Any) -> bool:
+    """Whether the client asked for the route without its trailing slash. Label Studio serves
+    that route by dispatching the request again with a slash appended to its path
+    (CommonMiddlewareAppendSlashWithoutRedirect); PATH_INFO keeps what was asked. ``request``
+    is Django's, set before DRF wraps it, and None when the schema view builds the view."""
+    return request is not None and not str(request.META.get("PATH_INFO", "/")).endswith("/")
+
+
 class FirstSuperuser(authentication.BaseAuthentication):
     """The noslash_open regression: a request without credentials is the first superuser."""
 
@@ -60,11 +68,7 @@ class ModelProviderConnectionViewSet(viewsets.ModelViewSet):
         if regression == "auth_off":
             return []
         authenticators = list(super().get_authenticators())
-        # self.request: Django's request, set before DRF wraps it. Label Studio serves the
-        # no-slash route by dispatching the request again with a slash appended to its path
-        # (CommonMiddlewareAppendSlashWithoutRedirect); PATH_INFO keeps what was asked.
-        asked = str(self.request.META.get("PATH_INFO", ""))
-        if regression == "noslash_open" and not asked.endswith("/"):
+        if regression == "noslash_open" and _asked_without_slash(getattr(self, "request", None)):
             authenticators.append(FirstSuperuser())
         return authenticators
 
