@@ -69,17 +69,19 @@ def sdk(session: nox.Session) -> None:
 @nox.session
 def realserver(session: nox.Session) -> None:
     """Tests against a real Label Studio 1.23.2 (from PyPI) started on loopback: Community as
-    shipped, and with tests/realserver/lsaddon serving the endpoint from the real model.
+    shipped, with tests/realserver/lsaddon serving the endpoint from the real model, and that
+    add-on deployed as in production (uwsgi, nginx with TLS and a path prefix, PostgreSQL).
 
-    label-studio lives in its own cached venv and a migrated data dir is cached too, so a
-    warm run only copies the data dir, seeds it and starts the servers (see
-    tests/realserver/harness.py). The official SDK is installed here to be held to the real
-    stack too.
+    label-studio (and pyuwsgi) live in their own cached venv, and a migrated data dir and
+    PostgreSQL cluster are cached too, so a warm run only copies them, seeds them and starts
+    the servers (see tests/realserver/harness.py). Debian's nginx and postgresql are
+    installed when missing (as root). The official SDK is installed here to be held to the
+    real stack too.
     """
     session.install("-e", ".[dev,bench]")
     cache = ROOT / ".nox" / "_labelstudio"
     session.run(
-        "python", "tests/realserver/harness.py", "--venv", str(cache / "venv"), "--cache", str(cache),
+        "python", "-m", "tests.realserver.harness", "--venv", str(cache / "venv"), "--cache", str(cache),
         "--", "python", "-m", "pytest", "tests/realserver", *session.posargs,
     )  # fmt: skip
 

@@ -95,6 +95,21 @@ CATCHES: dict[str, tuple[str, set[str]]] = {
     "field_renamed": ("connection.valid_200", {"schemathesis.response_schema_conformance"}),
     "field_retyped": ("connection.valid_200", {"schemathesis.response_schema_conformance"}),
     "created_by_flat": ("connection.valid_200", {"schemathesis.response_schema_conformance"}),
+    # A leak in model_params (object or JSON text), or on the second answer and later:
+    # every answer and every field is checked for secrets (issue 15).
+    "params_secret": ("connection.no_secrets", set()),
+    "secret_after_first": ("connection.no_secrets", set()),
+    # The no-slash route Django serves open to anyone: the auth checks run there too.
+    "noslash_open": (
+        "auth.missing_header",
+        {
+            "auth.malformed_header",
+            "auth.unknown_token",
+            "auth.forged_bearer",
+            "auth.before_existence",
+            "schemathesis.ignored_auth",
+        },
+    ),
 }
 #: Words the failure's details must contain (the field at fault).
 NAMES = {

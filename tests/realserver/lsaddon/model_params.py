@@ -26,7 +26,10 @@ def schema(provider: str) -> dict[str, Any]:
     return {"type": "object", "properties": {**_COMMON, **_EXTRA.get(provider, {})}}
 
 
-def render(provider: str, form: str) -> Any:
-    """The value sent: an object (newer servers) or JSON text (the docs)."""
+def render(provider: str, form: str, defaults: dict[str, Any] | None = None) -> Any:
+    """The value sent: an object (newer servers) or JSON text (the docs). ``defaults``: the
+    parameters' default values (only a regression sends any)."""
     value = schema(provider)
+    if defaults is not None:
+        value["default"] = defaults
     return value if form == "object" else json.dumps(value)
