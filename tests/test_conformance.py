@@ -330,7 +330,9 @@ def test_community_server_exits_3_and_says_why() -> None:
     assert _failed(report) == {"endpoint.served"}
 
 
-def test_non_label_studio_url_exits_3_and_says_check_the_url() -> None:
+def test_non_label_studio_url_exits_2_and_says_check_the_url() -> None:
+    # Exit 3 is for a Label Studio without the endpoint; a URL of something else is the
+    # user's to fix.
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, html="<html>nginx</html>")
 
@@ -339,8 +341,8 @@ def test_non_label_studio_url_exits_3_and_says_check_the_url() -> None:
             base_url="http://x.example", api_key="f" * 40, transport=httpx.MockTransport(handler)
         )
     )
-    assert report.exit_code == 3
-    assert "check the base URL" in report.verdict
+    assert report.exit_code == 2
+    assert "the URL does not point at Label Studio (check the base URL" in report.verdict
 
 
 def test_rejected_credentials_exit_4(conformant: ServedMock) -> None:
@@ -570,12 +572,17 @@ def test_max_examples_has_a_documented_bound_checked_before_any_output(
     assert f"`--max-examples`, 50 by default and at most {MAX_EXAMPLES:,}," in readme
     report = tmp_path / "r.json"
     too_many = str(MAX_EXAMPLES + 1)
-    assert main(["conformance", "--max-examples", too_many, "--json-report", str(report)]) == 2
-    out, err = capsys.readouterr()
-    assert out == "", "refused before the run: no table"
-    assert f"--max-examples must be at most {MAX_EXAMPLES}, got {too_many}" in err
-    data = json.loads(report.read_text())
-    assert (data["exit_code"], data["failed"]) == (2, ["run.configuration"])
+    # One wording with 0 (argparse's usage error, naming the option), before any output.
+    for value, problem in (
+        (too_many, f"must be at most {MAX_EXAMPLES:,}"),
+        ("0", "must be at least 1"),
+    ):
+        with pytest.raises(SystemExit) as usage:
+            main(["conformance", "--max-examples", value, "--json-report", str(report)])
+        assert usage.value.code == 2
+        out, err = capsys.readouterr()
+        assert out == "", "refused before the run: no table"
+        assert f"error: argument --max-examples: {problem}, got '{value}'" in err
     with pytest.raises(SystemExit):
         main(["conformance", "--help"])
     assert f"at most {MAX_EXAMPLES:,})" in " ".join(capsys.readouterr().out.split())

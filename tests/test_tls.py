@@ -98,7 +98,7 @@ def test_the_whole_conformance_suite(
         "conformance", "--base-url", https.base_url, "--api-key", https.token, "--id", "1",
         "--max-examples", "3", "--junit-xml", str(junit), "--json-report", str(report), *options,
     ])  # fmt: skip
-    out, _ = capsys.readouterr()
+    out, err = capsys.readouterr()
     assert code == EXPECTED.get(trust, 0), out
     data = json.loads(report.read_text())
     if trust == "untrusted":
@@ -107,8 +107,10 @@ def test_the_whole_conformance_suite(
     else:
         passed = {r["name"] for r in data["results"] if r["outcome"] == "pass"}
         assert "schemathesis.ignored_auth" in passed, "schemathesis's own probes over TLS too"
-    warned = "WARNING: TLS certificate verification is OFF" in out
+    warned = "WARNING: TLS certificate verification is OFF" in err
     assert warned == (trust == "--insecure")
+    assert err.count("WARNING: TLS") == int(warned), "once, on standard error"
+    assert "WARNING: TLS" not in out
     assert bool(data["warnings"]) == warned
     properties = [p.get("name") for p in ET.parse(junit).getroot().iter("property")]  # noqa: S314 - a file this test wrote
     assert ("warning" in properties) == warned

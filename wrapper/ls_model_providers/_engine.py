@@ -50,6 +50,7 @@ from ._errors import (
     ResponseValidationError,
     certificate_problem,
     make_status_error,
+    wrong_tls_version,
 )
 from ._models import Connection, DetailedResponse, parse_connection
 from ._retry import RetryPolicy, is_retryable_status, may_retry, parse_retry_after, retry_delay
@@ -486,6 +487,14 @@ class Call:
                 f"timed out: {type(exc).__name__}", method=method, url=url, status_code=status
             )
             failure = _Failure(timeout, True)
+        elif wrong_tls_version(exc):  # an https:// URL of a plain-HTTP server: not retried
+            plain = self.config.scrub(str(request.url.copy_with(scheme="http")))
+            failure = _Failure(
+                APIConnectionError(
+                    f"the server speaks plain HTTP, not HTTPS: use {plain}", method=method, url=url
+                ),
+                False,
+            )
         elif problem is not None:
             untrusted = CertificateError(
                 f"TLS certificate not trusted ({problem}): give the client the deployment's CA "

@@ -119,6 +119,27 @@ def certificate_problem(exc: BaseException) -> str | None:
     return None
 
 
+#: OpenSSL's reasons for a handshake answered with something that is not TLS (a plain-HTTP
+#: server's "HTTP/1.1 400 ..." read as a TLS record).
+_NOT_TLS = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST",
+     "UNKNOWN_PROTOCOL", "UNEXPECTED_EOF_WHILE_READING"}
+)  # fmt: skip
+
+
+def wrong_tls_version(exc: BaseException) -> bool:
+    """Whether ``exc``'s chain holds a TLS handshake that got no TLS back: an ``https://`` URL
+    of a plain-HTTP server."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError) and getattr(seen, "reason", None) in _NOT_TLS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class APIResponseError(LabelStudioError):
     """The server answered, but not with a valid connection.
 

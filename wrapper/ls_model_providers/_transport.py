@@ -127,6 +127,24 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+def speaks_tls(host: str, port: int, timeout: float = 2.0) -> bool:
+    """Whether the server at ``host:port`` completes a TLS handshake (certificate unchecked:
+    this asks which protocol it speaks, nothing is sent over it). For telling a user whose
+    ``http://`` URL got no answer that the server speaks HTTPS."""
+    import socket
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # a question, no data
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=host),
+        ):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 # -- proxies ----------------------------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ from typing import NoReturn
 from ls_model_providers.toolkit.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 from . import _conformance, _get, _mock, _snapshot, _spec_diff
-from ._shared import interrupts_kept, pipe_guard
+from ._shared import EXIT_CODES, HELP_FORMAT, VARIABLES, epilog, interrupts_kept, pipe_guard
 
 __all__ = ["build_parser", "main"]
 
@@ -77,7 +77,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     parser = _Parser(
         prog="ls-model-providers",
         description="Label Studio Enterprise model provider connections: client, mock, conformance.",
-    )
+        formatter_class=HELP_FORMAT,
+        epilog=epilog(
+            tuple(EXIT_CODES), tuple(VARIABLES),
+            "ls-model-providers mock --port 8080     # a mock to try things on; it prints its export lines",
+            "ls-model-providers get 1                # LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY set",
+            "ls-model-providers conformance --help",
+        ),
+    )  # fmt: skip
     version = f"ls-model-providers {__version__}"  # not %(prog)s: "get" is not its name
     parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -28,14 +28,17 @@ from ls_model_providers.toolkit.text import one_line
 from ls_model_providers.toolkit.tls import INSECURE_WARNING
 
 from ._shared import (
+    HELP_FORMAT,
     add_limit_options,
     add_target_options,
     add_tls_options,
     connection_id,
     count,
+    epilog,
     error,
     progress,
     report_path,
+    warn_insecure,
 )
 from ._snapshot import add_baseline_option
 
@@ -44,9 +47,17 @@ if TYPE_CHECKING:
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
+    help_text = "check a deployment (or the embedded mock) against the contract"
     conf: argparse.ArgumentParser = commands.add_parser(
-        "conformance", help="check a deployment (or the embedded mock) against the contract"
-    )
+        "conformance", help=help_text, description=help_text, formatter_class=HELP_FORMAT,
+        epilog=epilog(
+            (0, 1, 2, 3, 4, 5, 6, 130),
+            ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_DENIED_KEYS", "SSL_CERT_FILE, SSL_CERT_DIR", "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY"),
+            "ls-model-providers conformance        # the embedded mock",
+            "ls-model-providers conformance --base-url https://ls.example.com --id 3 "
+            "--junit-xml reports/conformance.xml",
+        ),
+    )  # fmt: skip
     add_target_options(conf, f"deployment URL (default: ${ENV_URL}; none: the embedded mock)")
     conf.add_argument(
         "--denied-key", action="append", default=[], dest="denied_keys", metavar="KEY",
@@ -55,11 +66,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         f"repeat it for several (default: ${ENV_DENIED_KEYS}, separated by spaces or commas)",
     )  # fmt: skip
     conf.add_argument(
-        "--id", type=connection_id, dest="connection_id",
+        "--id", type=connection_id, dest="connection_id", metavar="N",
         help="an existing connection id (default: connection 1, else the first the list shows)",
     )  # fmt: skip
     conf.add_argument(
-        "--max-examples", type=count, default=DEFAULT_MAX_EXAMPLES,
+        "--max-examples", type=lambda text: count(text, MAX_EXAMPLES), default=DEFAULT_MAX_EXAMPLES,
         help=f"generated cases per mode (default {DEFAULT_MAX_EXAMPLES}, at most {MAX_EXAMPLES:,})",
     )  # fmt: skip
     add_limit_options(conf)
@@ -88,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     if args.junit_xml == args.json_report == Path("-"):
         error("--junit-xml and --json-report cannot both be - (standard output)")
         return EXIT_USAGE
+    if args.insecure:
+        warn_insecure()
     # A report on standard output: the table goes to standard error, so stdout is the report.
     table = sys.stderr if Path("-") in (args.junit_xml, args.json_report) else sys.stdout
     interrupted = False

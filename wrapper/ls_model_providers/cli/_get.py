@@ -7,27 +7,40 @@ import json
 import sys
 from typing import Any
 
+import httpx
+
 from ls_model_providers._auth import auth_from_api_key
 from ls_model_providers._body import loads
 from ls_model_providers._client import Client
 from ls_model_providers._constants import DEFAULT_DEADLINE
-from ls_model_providers._errors import CertificateError, LabelStudioError
+from ls_model_providers._errors import (
+    Answer,
+    APIResponseError,
+    CertificateError,
+    EndpointNotAvailableError,
+    LabelStudioError,
+)
 from ls_model_providers._retry import RetryPolicy
 from ls_model_providers._secrets import redact
+from ls_model_providers.toolkit.answers import not_served, release, scheme_hint
 from ls_model_providers.toolkit.exits import (
+    EXIT_NOT_SERVED,
     EXIT_OK,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     ConfigurationError,
     exit_code_for,
 )
-from ls_model_providers.toolkit.options import resolve_target
+from ls_model_providers.toolkit.guard import BadAnswer, Guard, NoAnswer, Stop
+from ls_model_providers.toolkit.options import Limits, Target, resolve_target
 from ls_model_providers.toolkit.tls import tls_hint
 
 from ._shared import (
+    HELP_FORMAT,
     add_target_options,
     add_tls_options,
     connection_id,
+    epilog,
     error,
     seconds,
     warn_insecure,
@@ -35,9 +48,15 @@ from ._shared import (
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
+    help_text = "fetch one connection and print it as JSON (secrets redacted)"
     get: argparse.ArgumentParser = commands.add_parser(
-        "get", help="fetch one connection and print it as JSON (secrets redacted)"
-    )
+        "get", help=help_text, description=help_text, formatter_class=HELP_FORMAT,
+        epilog=epilog(
+            (0, 1, 2, 3, 4, 5, 130),
+            ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "SSL_CERT_FILE, SSL_CERT_DIR", "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY"),
+            "ls-model-providers get 3 --base-url https://ls.example.com",
+        ),
+    )  # fmt: skip
     get.add_argument("id", type=connection_id, help="connection id")
     add_target_options(get)
     get.add_argument(
@@ -76,10 +95,40 @@ def run(args: argparse.Namespace) -> int:
             print(f"  fix: {tls_hint()}", file=sys.stderr)
             return EXIT_UNREACHABLE
         except LabelStudioError as exc:
-            error(str(exc))
-            return exit_code_for(exc)
+            return _failed(exc, target)
     # What the server sent (validated), not a re-serialisation; secret fields redacted, and
     # our own credentials scrubbed should the server echo them into a field.
     shown = json.dumps(redact(loads(detailed.content)), indent=2, sort_keys=True)
     print(auth.scrub(shown))
     return EXIT_OK
+
+
+def _failed(exc: LabelStudioError, target: Target) -> int:
+    """Say what went wrong and what to do, with the command's exit code: a URL whose server
+    is not Label Studio is the user's to fix (2), Label Studio without the endpoint is 3, the
+    wrong scheme is named (5)."""
+    answer = (
+        Answer(exc.status_code, exc.headers, exc.body, exc.method, exc.url or "")
+        if isinstance(exc, APIResponseError)
+        else None
+    )
+    hint = scheme_hint(target.base_url, answer=answer, failure=exc.__cause__ or exc)
+    if hint is not None:
+        error(hint)
+        return EXIT_UNREACHABLE
+    if isinstance(exc, EndpointNotAvailableError):
+        guard = Guard.open(target.base_url, verify=target.verify, limits=Limits(max_requests=1))
+        try:
+            with guard.client() as http:
+                version = release(http, target.base_url)
+        except (Stop, NoAnswer, BadAnswer, httpx.HTTPError):
+            version = None
+        finally:
+            guard.close()
+        if version is None:
+            error(f"{not_served(version)} ({exc.method} {exc.url})")
+            return EXIT_USAGE
+        error(f"endpoint not available on this deployment: {not_served(version)}")
+        return EXIT_NOT_SERVED
+    error(str(exc))
+    return exit_code_for(exc)

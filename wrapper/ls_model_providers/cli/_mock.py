@@ -10,6 +10,7 @@ import signal
 import socket
 import ssl
 import sys
+import textwrap
 from typing import Any
 
 from ls_model_providers._args import check_api_key
@@ -17,7 +18,7 @@ from ls_model_providers._constants import ENDPOINT_PATH, ENV_API_KEY, ENV_URL
 from ls_model_providers.toolkit.exits import EXIT_OK, EXIT_USAGE, ConfigurationError, missing_extra
 from ls_model_providers.toolkit.text import terminal
 
-from ._shared import error, port
+from ._shared import HELP_FORMAT, epilog, error, port
 from ._snapshot import add_mock_option
 
 #: The admin's personal access token, in the mock's banner (the README's examples read it).
@@ -25,9 +26,25 @@ PAT_VARIABLE = "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
+    help_text = "serve the mock Enterprise endpoint on loopback"
+    kinds, defects = _mock_names()
     mock: argparse.ArgumentParser = commands.add_parser(
-        "mock", help="serve the mock Enterprise endpoint on loopback"
-    )
+        "mock", help=help_text, formatter_class=HELP_FORMAT,
+        description="\n\n".join(textwrap.fill(paragraph, 88) for paragraph in (
+            f"{help_text}; it prints export lines to paste (URL, keys) when it starts.",
+            "--faults: transient faults, chosen per request: rate=R (0..1), kinds=K+K+... "
+            f"({', '.join(kinds)}), seed=N, latency=S, retry_after=S; or script=K+ok+K (the "
+            "first requests get these, in order, then none).",
+            "--defect: a permanent contract violation, for testing a checker: "
+            f"{', '.join(defects)}.",
+        )),
+        epilog=epilog(
+            (0, 2, 130), (),
+            "ls-model-providers mock --port 8080",
+            "ls-model-providers mock --faults rate=0.2,kinds=429+503+drop,seed=1",
+            "ls-model-providers mock --defect secret_field --defect no_auth",
+        ),
+    )  # fmt: skip
     mock.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
     mock.add_argument(
         "--port", type=port, default=8080, help="port (0: any free port; default 8080)"
@@ -39,7 +56,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--data", help="JSON data file (users and connections) instead of the default set"
     )
     mock.add_argument(
-        "--faults", default="", help="fault plan, e.g. rate=0.2,seed=1,kinds=429+503+drop"
+        "--faults",
+        type=_fault_plan,
+        default=None,
+        help="transient faults (see above), e.g. rate=0.2,kinds=429+503",
     )
     mock.add_argument(
         "--model-params", choices=["object", "string"], default="object",
@@ -47,8 +67,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )  # fmt: skip
     mock.add_argument(
         "--defect", action="append", default=[], metavar="NAME",
-        help="switch on a contract violation, for testing a checker; repeat it for "
-        f"several ({', '.join(_defects())})",
+        help="switch on a contract violation (see above); repeat it for several",
     )  # fmt: skip
     mock.add_argument(
         "--no-legacy-tokens", action="store_true", help="refuse Token auth like a new organisation"
@@ -57,13 +76,26 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     return mock
 
 
-def _defects() -> list[str]:
-    """The mock's defect names, for --help (the list lives with the mock, which may be absent)."""
+def _fault_plan(text: str) -> Any:
+    """``--faults``'s plan, parsed now: a bad one is a usage error naming the option."""
     try:
-        from ls_model_providers.mock import DEFECTS
+        from ls_model_providers.mock import FaultPlan
+    except ImportError as exc:
+        raise argparse.ArgumentTypeError(missing_extra("mock", exc)) from None
+    try:
+        return FaultPlan.parse(text)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _mock_names() -> tuple[list[str], list[str]]:
+    """The mock's fault kinds and defect names, for --help (they live with the mock, which may
+    be absent: then the README says)."""
+    try:
+        from ls_model_providers.mock import DEFECTS, FAULT_KINDS
     except ImportError:
-        return ["see the README"]
-    return list(DEFECTS)
+        return ["see the README"], ["see the README"]
+    return list(FAULT_KINDS), list(DEFECTS)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -114,7 +146,6 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from ls_model_providers.mock import (
-            FaultPlan,
             MockData,
             create_app,
             default_data,
@@ -129,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         if args.data and api_key:
             data.users[0].token = api_key
         app = create_app(
-            data=data, faults=FaultPlan.parse(args.faults), defects=args.defect,
+            data=data, faults=args.faults, defects=args.defect,
             model_params=args.model_params, legacy_tokens=not args.no_legacy_tokens,
             snapshot=args.snapshot,
         )  # fmt: skip
@@ -166,8 +197,8 @@ def run(args: argparse.Namespace) -> int:
         print("  (CA.pem: the CA that signed --certfile; or set SSL_CERT_FILE for every command)")
     if args.defect:
         print(f"  defects on (a deliberately broken server): {', '.join(args.defect)}")
-    if args.faults:
-        print(terminal(f"  faults injected: {args.faults}"))
+    if args.faults is not None:
+        print(terminal(f"  faults injected: {args.faults.describe()}"))
     sys.stdout.flush()
     ssl_options = (
         {"ssl_certfile": args.certfile, "ssl_keyfile": args.keyfile} if args.certfile else {}

@@ -193,14 +193,16 @@ def rate(text: str) -> float:
     return value
 
 
-def count(text: str) -> int:
-    """A positive integer."""
+def count(text: str, maximum: int | None = None) -> int:
+    """A positive integer (at most ``maximum``)."""
     try:
         value = int(text, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {text!r}")
     return value
 
 
@@ -254,6 +256,46 @@ def report_path(text: str) -> Path:
     except OSError as exc:
         raise argparse.ArgumentTypeError(f"cannot write {text}: {exc.strerror or exc}") from None
     return path
+
+
+# -- help --------------------------------------------------------------------------------------
+
+#: What each exit code means, for every command's --help (``toolkit/exits.py``).
+EXIT_CODES = {
+    0: "ok: fetched, conformant, written, nothing breaking",
+    1: "the deployment answered wrongly (a failed check, an API error, a breaking change)",
+    2: "usage or configuration (an option, a URL that is not Label Studio, a missing extra)",
+    3: "Label Studio does not serve the endpoint (Community Edition)",
+    4: "the credentials were rejected (401, or 403: may not view connections)",
+    5: "unreachable: DNS, refused, TLS, a timeout, the wrong scheme, a proxy refusing",
+    6: "inconclusive: rate limits or a limit kept the run from finishing its checks",
+    130: "interrupted (Ctrl-C)",
+}
+#: The environment variables the commands read, and what for.
+VARIABLES = {
+    "LABEL_STUDIO_URL": "the deployment's URL (--base-url)",
+    "LABEL_STUDIO_API_KEY": "its legacy token or personal access token (--api-key)",
+    "LABEL_STUDIO_DENIED_KEYS": "keys of users who must not read connections (--denied-key)",
+    "SSL_CERT_FILE, SSL_CERT_DIR": "CA bundles to trust (also REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE)",
+    "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY": "a proxy to go through (never for loopback)",
+}
+
+
+def epilog(codes: tuple[int, ...], variables: tuple[str, ...], *examples: str) -> str:
+    """The end of a command's --help: its exit codes, the variables it reads, examples."""
+    lines = ["exit codes:"]
+    lines += [f"  {code:<4} {EXIT_CODES[code]}" for code in codes]
+    if variables:
+        lines += ["", "environment:"]
+        width = max(len(v) for v in variables)
+        lines += [f"  {name:<{width}}  {VARIABLES[name]}" for name in variables]
+    lines += ["", "example:" if len(examples) == 1 else "examples:"]
+    lines += [f"  {example}" for example in examples]
+    return "\n".join(lines)
+
+
+#: Every command's help keeps its epilog's lines as written.
+HELP_FORMAT = argparse.RawDescriptionHelpFormatter
 
 
 # -- messages ----------------------------------------------------------------------------------

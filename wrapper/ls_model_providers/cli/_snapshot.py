@@ -33,10 +33,12 @@ from ls_model_providers.toolkit.options import resolve_target
 from ls_model_providers.toolkit.text import printable, terminal
 
 from ._shared import (
+    HELP_FORMAT,
     add_limit_options,
     add_target_options,
     add_tls_options,
     connection_ids,
+    epilog,
     error,
     progress,
     report_path,
@@ -50,9 +52,15 @@ if TYPE_CHECKING:
 def add_snapshot_parsers(commands: Any) -> dict[str, argparse.ArgumentParser]:
     """Add ``snapshot`` and ``snapshot-diff`` to ``commands`` (``add_subparsers()``'s result);
     returns them by name, for their own usage messages."""
+    help_text = "record a deployment's connections and error contract (read-only)"
     snap = commands.add_parser(
-        "snapshot", help="record a deployment's connections and error contract (read-only)"
-    )
+        "snapshot", help=help_text, description=help_text, formatter_class=HELP_FORMAT,
+        epilog=epilog(
+            (0, 1, 2, 3, 4, 5, 6, 130),
+            ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "SSL_CERT_FILE, SSL_CERT_DIR", "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY"),
+            "ls-model-providers snapshot --all -o before.json --base-url https://ls.example.com",
+        ),
+    )  # fmt: skip
     add_target_options(snap)
     which = snap.add_mutually_exclusive_group(required=True)
     which.add_argument("--ids", type=connection_ids, help="the connections to record: 1,2,5")
@@ -67,9 +75,11 @@ def add_snapshot_parsers(commands: Any) -> dict[str, argparse.ArgumentParser]:
     add_limit_options(snap)
     add_tls_options(snap)
 
+    help_text = "what changed between two snapshots (exit 1: something breaking)"
     sdiff = commands.add_parser(
-        "snapshot-diff", help="what changed between two snapshots (exit 1: something breaking)"
-    )
+        "snapshot-diff", help=help_text, description=help_text, formatter_class=HELP_FORMAT,
+        epilog=epilog((0, 1, 2, 130), (), "ls-model-providers snapshot-diff before.json after.json"),
+    )  # fmt: skip
     sdiff.add_argument("old", help="the snapshot you depend on (before)")
     sdiff.add_argument("new", help="the snapshot to compare with it (after)")
     return {"snapshot": snap, "snapshot-diff": sdiff}

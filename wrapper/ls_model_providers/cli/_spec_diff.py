@@ -23,13 +23,19 @@ from ls_model_providers.toolkit.options import resolve_url
 from ls_model_providers.toolkit.text import printable
 from ls_model_providers.toolkit.tls import tls_hint, trust
 
-from ._shared import add_tls_options, error, warn_insecure
+from ._shared import HELP_FORMAT, add_tls_options, epilog, error, warn_insecure
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
+    help_text = "can a deployment's OpenAPI schema send what the fragment rejects?"
     sdiff: argparse.ArgumentParser = commands.add_parser(
-        "spec-diff", help="can a deployment's OpenAPI schema send what the fragment rejects?"
-    )
+        "spec-diff", help=help_text, description=help_text, formatter_class=HELP_FORMAT,
+        epilog=epilog(
+            (0, 1, 2, 3, 5, 130), ("SSL_CERT_FILE, SSL_CERT_DIR", "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY"),
+            "ls-model-providers spec-diff --base-url https://ls.example.com",
+            "ls-model-providers spec-diff --against their-schema.yaml",
+        ),
+    )  # fmt: skip
     source = sdiff.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--base-url", help="deployment URL; its schema is read from /docs/api/schema/json/"
@@ -81,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             with open(source, "rb") as handle:  # no more than the limit, even of a huge file
                 data = handle.read(schemas.MAX_SCHEMA_BYTES + 1)
-        changes = drift.compare_documents(load_spec(), schemas.load_document(data))
+        document = schemas.load_document(data)
+        changes = drift.compare_documents(load_spec(), document)
     except schemas.Unreachable as exc:
         error(str(exc))
         if "TLS certificate not trusted" in str(exc):
@@ -95,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
         error(f"cannot read {source}: {exc}")
         return EXIT_USAGE
     if changes is None:
+        if not schemas.is_label_studio(document):
+            error(f"{source} is not Label Studio's schema: it has none of its paths")
+            return EXIT_USAGE
         hint = "a Community Edition server, or an Enterprise release without it"
         print(printable(f"{schemas.NOT_IN_SCHEMA} ({source}): {hint}"))
         return EXIT_NOT_SERVED

@@ -21,6 +21,7 @@ import attrs
 from ls_model_providers.toolkit.exits import EXIT_OK
 from ls_model_providers.toolkit.files import write_atomic
 from ls_model_providers.toolkit.text import one_line, terminal, xml_safe
+from ls_model_providers.toolkit.tls import INSECURE_WARNING
 
 from ._model import CheckResult, Report
 
@@ -36,7 +37,6 @@ def console(report: Report) -> str:
     version = one_line(report.server_version or "unknown")
     mock = report.embedded and report.target != "(embedded mock)"  # said once
     lines = [
-        *report.warnings,
         "",
         f"target   {one_line(report.target)}{'  (embedded mock)' if mock else ''}",
         f"server   {version}    connection id {report.connection_id or '-'}",
@@ -55,7 +55,9 @@ def console(report: Report) -> str:
         if result.repro and result.outcome == "fail":
             lines.append(f"    reproduce: {one_line(result.repro)}")
     verdict = one_line(report.verdict)
-    lines += ["", *report.warnings, f"verdict: {verdict} (exit {report.exit_code})"]
+    # Said once, here; --insecure's warning the command says on standard error, when it starts.
+    warnings = [w for w in report.warnings if w != INSECURE_WARNING]
+    lines += ["", *warnings, f"verdict: {verdict} (exit {report.exit_code})"]
     return terminal("\n".join(lines))
 
 

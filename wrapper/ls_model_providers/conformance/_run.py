@@ -24,6 +24,7 @@ from ls_model_providers._args import check_connection_id
 from ls_model_providers._auth import auth_from_api_key
 from ls_model_providers._constants import ENDPOINT_PATH
 from ls_model_providers._errors import (
+    Answer,
     AuthenticationError,
     EndpointNotAvailableError,
     LabelStudioError,
@@ -31,7 +32,15 @@ from ls_model_providers._errors import (
 )
 from ls_model_providers._secrets import Scrubber
 from ls_model_providers._spec import load_spec
-from ls_model_providers.toolkit.answers import detail, is_html_404, json_of
+from ls_model_providers.toolkit.answers import (
+    NOT_LABEL_STUDIO,
+    detail,
+    is_html_404,
+    json_of,
+    not_served,
+    release,
+    scheme_hint,
+)
 from ls_model_providers.toolkit.exits import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
@@ -401,6 +410,9 @@ def _find_connection(ctx: Context, config: RunConfig, wanted: int | None) -> _En
         return _Ending(EXIT_FAILED, f"NOT CONFORMANT: {exc}", result)
     except LabelStudioError as exc:  # the personal access token's refresh
         return _refresh_failed(ctx, exc)
+    hint = scheme_hint(ctx.base_url, answer=Answer.of(response))
+    if hint is not None:  # nginx's 400 to plain HTTP on its TLS port
+        return _Ending(EXIT_UNREACHABLE, f"UNREACHABLE: {hint}", _fail("run.reachable", hint))
     moved = redirect_of(response, ctx.base_url)
     if moved is not None:  # http -> https, a canonical host: the user's URL, not the endpoint
         verdict = (
@@ -456,17 +468,16 @@ def _refresh_failed(ctx: Context, exc: LabelStudioError) -> _Ending:
 
 
 def _not_served(ctx: Context) -> _Ending:
-    likely = (
-        "the URL does not point at Label Studio (check the base URL, including any path prefix)"
-    )
+    """An HTML 404 for the endpoint: Label Studio without it (Community, exit 3), or a URL
+    whose server is not Label Studio at all (exit 2: the user's URL to fix)."""
+    version = None
     with contextlib.suppress(Stop, NoAnswer, BadAnswer, LabelStudioError):
-        body = json_of(ctx.send("GET", ctx.base_url + "api/version", None))
-        if isinstance(body, dict) and isinstance(body.get("release"), str):
-            ctx.server_version = body["release"]
-            likely = (
-                f"Label Studio {body['release']} answered, without this endpoint: a Community "
-                "Edition deployment (model provider connections are an Enterprise feature)"
-            )
+        version = release(ctx.http, ctx.base_url)
+    if version is None:
+        result = CheckResult("run.configuration", "fail", NOT_LABEL_STUDIO)
+        return _Ending(EXIT_USAGE, f"usage: {NOT_LABEL_STUDIO}", result)
+    ctx.server_version = version
+    likely = not_served(version)
     result = CheckResult(
         "endpoint.served", "fail", "the endpoint answers with an HTML 404 page", [likely]
     )

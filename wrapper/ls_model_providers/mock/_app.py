@@ -68,6 +68,8 @@ PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/fo
 _ENTERPRISE = re.compile(r"/api/model-provider-connections(/|$)")
 #: A DefaultRouter detail route: the lookup, then an optional format suffix.
 _LOOKUP = re.compile(r"(?P<pk>[^/.]+)(?:\.(?P<format>[a-z0-9]+))?")
+#: What a Community schema has that the fragment does not: Label Studio's projects route.
+_PROJECTS = {"get": {"operationId": "api_projects_list", "responses": {"200": {"description": "Projects"}}}}  # fmt: skip
 PAGE_404 = (
     "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>404 | Label Studio</title></head>"
     "<body><h1>404</h1><p>Page not found</p></body></html>"
@@ -589,9 +591,11 @@ class _Views:
             return self.not_found_page()  # a snapshot holds the schema's hash, not the schema
         schema = load_spec()
         if "community" in self.s.defects:
-            # Community serves its schema, without the Enterprise-only paths.
+            # Community serves its schema, without the Enterprise-only paths, with its own
+            # (here the one route every Label Studio serves that tells it apart: projects).
             paths = schema.get("paths", {})
-            schema = {**schema, "paths": {p: v for p, v in paths.items() if not _ENTERPRISE.match(p)}}  # fmt: skip
+            kept = {p: v for p, v in paths.items() if not _ENTERPRISE.match(p)}
+            schema = {**schema, "paths": {**kept, "/api/projects/": _PROJECTS}}
         return JSONResponse(schema, media_type="application/vnd.oai.openapi+json")
 
     async def stats(self, request: Request) -> Response:

@@ -88,6 +88,15 @@ class FaultPlan:
                 self.stats["faults"] += 1
             return kind
 
+    def describe(self) -> str:
+        """The plan as ``--faults`` takes it."""
+        if self.script:
+            return f"script={'+'.join(self.script)}"
+        return (
+            f"rate={self.rate:g},kinds={'+'.join(self.kinds)},seed={self.seed},"
+            f"latency={self.latency:g},retry_after={self.retry_after:g}"
+        )
+
     @classmethod
     def parse(cls, text: str) -> FaultPlan:
         """Build a plan from ``key=value`` pairs separated by commas (see the module doc)."""

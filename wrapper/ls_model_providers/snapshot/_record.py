@@ -38,9 +38,17 @@ import httpx
 from ls_model_providers._args import check_api_key, check_base_url, check_connection_id
 from ls_model_providers._body import JSONRejected, loads
 from ls_model_providers._constants import ENDPOINT_PATH, MAX_ID, TOKEN_REFRESH_PATH
-from ls_model_providers._errors import LabelStudioError
+from ls_model_providers._errors import Answer, LabelStudioError
 from ls_model_providers._secrets import Scrubber, redact, secret_values
-from ls_model_providers.toolkit.answers import detail, is_html_404, json_of
+from ls_model_providers.toolkit.answers import (
+    NOT_LABEL_STUDIO,
+    detail,
+    is_html_404,
+    json_of,
+    not_served,
+    release,
+    scheme_hint,
+)
 from ls_model_providers.toolkit.drift import SpecDiffError
 from ls_model_providers.toolkit.exits import (
     EXIT_CREDENTIALS,
@@ -397,6 +405,9 @@ class _Recorder:
         """The list route's ids (None when it has none), its answer recorded as ``list``."""
         path = ENDPOINT_PATH
         response = self.send("GET", path, max_body_size=MAX_LIST_BYTES)
+        hint = scheme_hint(self.base, answer=Answer.of(response))
+        if hint is not None:  # nginx's 400 to plain HTTP on its TLS port
+            raise RecordError(EXIT_UNREACHABLE, hint)
         moved = redirect_of(response, self.base)
         if moved is not None:  # http -> https, a canonical host: the user's URL, not the endpoint
             raise RecordError(
@@ -440,7 +451,7 @@ class _Recorder:
         """``ALL`` without a list route: not served at all (exit 3), or pass ids (exit 2)."""
         route_missing = answer["status"] == 404 and "body" not in answer
         if route_missing and is_html_404(self.send("GET", f"{ENDPOINT_PATH}1/")):
-            raise _not_served()
+            raise _not_served(self.http, self.base)
         raise RecordError(
             EXIT_USAGE,
             f"the deployment has no list route (GET {ENDPOINT_PATH} answered "
@@ -456,7 +467,7 @@ class _Recorder:
             response = self.send("GET", path)
             self.refuse_credentials(response)
             if is_html_404(response):
-                raise _not_served()
+                raise _not_served(self.http, self.base)
             if response.status_code == 404 and skip_missing:
                 self.warnings.append(
                     f"connection {connection_id}: 404 ({detail(response)}), left out"
@@ -542,12 +553,13 @@ class _Recorder:
             )
 
 
-def _not_served() -> RecordError:
-    return RecordError(
-        EXIT_NOT_SERVED,
-        "the endpoint is not served (an HTML 404): a Community Edition deployment, or a base "
-        "URL that does not point at Label Studio",
-    )
+def _not_served(http: httpx.Client, base_url: str) -> RecordError:
+    """An HTML 404 for the endpoint: Label Studio without it (exit 3), or not Label Studio at
+    all (exit 2: the URL to fix)."""
+    version = release(http, base_url)
+    if version is None:
+        return RecordError(EXIT_USAGE, NOT_LABEL_STUDIO)
+    return RecordError(EXIT_NOT_SERVED, f"the endpoint is not served: {not_served(version)}")
 
 
 def diff_live(

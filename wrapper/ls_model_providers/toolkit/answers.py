@@ -59,3 +59,55 @@ def auth_scheme_problems(response: httpx.Response, scrub: Scrubber) -> list[str]
         shown = scrub(challenge)[:80]
         return [f"WWW-Authenticate {shown!r} names no scheme Label Studio uses (Token)"]
     return []
+
+
+# -- what answered: Label Studio without the endpoint, or something else -----------------------
+
+#: The one wording for a URL whose server is not Label Studio (exit 2: the user's URL).
+NOT_LABEL_STUDIO: Final = (
+    "the URL does not point at Label Studio (check the base URL, including any path prefix)"
+)
+
+
+def release(http: httpx.Client, base_url: str) -> str | None:
+    """The Label Studio release serving ``base_url`` (its ``api/version``, which it answers
+    without credentials), or ``None`` when what answers there is not Label Studio."""
+    body = json_of(http.send(http.build_request("GET", base_url + "api/version"), auth=None))
+    value = body.get("release") if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def not_served(version: str | None) -> str:
+    """Why an HTML 404 came back for the endpoint, from what ``release`` found."""
+    if version is None:
+        return NOT_LABEL_STUDIO
+    return (
+        f"Label Studio {version} answered, without this endpoint: a Community Edition "
+        "deployment (model provider connections are an Enterprise feature)"
+    )
+
+
+#: What nginx answers a plain-HTTP request on its TLS port (a 400 page).
+_PLAIN_ON_TLS: Final = b"plain HTTP request was sent to HTTPS port"
+
+
+def scheme_hint(base_url: str, *, answer: Answer | None = None, failure: BaseException | None = None) -> str | None:  # fmt: skip
+    """``"the server speaks HTTPS: use https://..."`` (or plain HTTP), when the scheme of
+    ``base_url`` is the wrong one for its server: TLS spoken to a plain-HTTP server fails its
+    handshake; plain HTTP spoken to a TLS server is closed unanswered (the server is then
+    asked for a TLS handshake, briefly) or answered nginx's 400 page. ``None`` otherwise."""
+    from ls_model_providers._errors import wrong_tls_version
+    from ls_model_providers._transport import speaks_tls
+
+    url = httpx.URL(base_url)
+    swapped = str(url.copy_with(scheme="http" if url.scheme == "https" else "https"))
+    if url.scheme == "https" and failure is not None and wrong_tls_version(failure):
+        return f"the server speaks plain HTTP, not HTTPS: use {swapped}"
+    if url.scheme != "http":
+        return None
+    if answer is not None and answer.status_code == 400 and _PLAIN_ON_TLS in answer.content:
+        return f"the server speaks HTTPS: use {swapped}"
+    unanswered = isinstance(failure, httpx.RemoteProtocolError | httpx.ReadError)
+    if unanswered and speaks_tls(url.host, url.port or 80):
+        return f"the server speaks HTTPS: use {swapped}"
+    return None

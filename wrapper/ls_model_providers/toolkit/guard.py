@@ -178,6 +178,8 @@ class Guard(httpx.BaseTransport):
         self.rate_limited = 0
         self.waited = 0.0
         self.observers: list[Observer] = []
+        #: A wrong scheme learnt from the first request that got no answer ("": none).
+        self._hint: str | None = None
 
     @classmethod
     def open(
@@ -356,6 +358,9 @@ class Guard(httpx.BaseTransport):
     def _no_answer(self, exc: httpx.TransportError, sent: Sent) -> Exception:
         if self._clock() >= self._end:
             return DeadlineExceeded(f"run deadline of {self.limits.deadline:g} s reached")
+        hint = self._scheme_hint(exc)
+        if hint is not None:
+            return NoAnswer(hint, sent, None)
         problem = certificate_problem(exc)
         timeout = self.limits.timeout
         if problem is not None:
@@ -367,6 +372,15 @@ class Guard(httpx.BaseTransport):
         else:
             message = f"no answer: {type(exc).__name__}: {exc}"
         return NoAnswer(message, sent, problem)
+
+    def _scheme_hint(self, exc: httpx.TransportError) -> str | None:
+        """The wrong scheme, named (asked of the server once per guard: it costs a handshake)."""
+        if self._hint is None:
+            from .answers import scheme_hint
+
+            base = self._refresh_url.removesuffix(TOKEN_REFRESH_PATH)
+            self._hint = scheme_hint(base, failure=exc) or ""
+        return self._hint or None
 
     def close(self) -> None:
         self._network.close()

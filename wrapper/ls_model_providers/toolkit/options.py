@@ -85,8 +85,8 @@ def resolve_url(value: str | None, names: OptionNames = CLI, environ: Mapping[st
     url = value or environ.get(ENV_URL)
     if not url:
         return None
-    try:
-        checked = check_base_url(url, names("base_url"))
+    try:  # a message names where the value came from: the option, or the variable
+        checked = check_base_url(url, names("base_url") if value else ENV_URL)
         from ls_model_providers._transport import environment_proxy  # imports httpcore
 
         environment_proxy(checked)  # a proxy the environment names for it must be usable
@@ -102,7 +102,7 @@ def resolve_key(value: str | None, names: OptionNames = CLI, environ: Mapping[st
     if not key:
         raise ConfigurationError(f"no credentials: pass {names(setting)} KEY or set {ENV_API_KEY}")
     try:
-        return check_api_key(key, names(setting))
+        return check_api_key(key, names(setting) if value else ENV_API_KEY)
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(str(exc)) from None
 

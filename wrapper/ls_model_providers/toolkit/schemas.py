@@ -150,6 +150,17 @@ def fetch(
     return response.content
 
 
+#: Paths every Label Studio serves (Community and Enterprise): a schema without any of them
+#: is not Label Studio's.
+LABEL_STUDIO_PATHS: Final = ("/api/projects/", "/api/tasks/", "/api/current-user/whoami")
+
+
+def is_label_studio(document: Any) -> bool:
+    """Whether an OpenAPI document is Label Studio's (it serves its usual routes)."""
+    paths = document.get("paths") if isinstance(document, dict) else None
+    return isinstance(paths, dict) and any(p in paths for p in LABEL_STUDIO_PATHS)
+
+
 #: An absolute http(s) URL's origin, as a served schema's texts quote it (cURL examples).
 _ORIGIN: Final = re.compile(r"https?://[^\s/\"'<>`]+", re.IGNORECASE)
 
