@@ -162,7 +162,8 @@ def _import(module: str) -> tuple[float, float]:
 def _import_rows() -> list[list[str]]:
     statements = [
         ("import httpx", "httpx", ""),
-        ("import ls_model_providers", "ls_model_providers", "≤ 1.30x"),
+        # The package imports its names lazily: what a user pays is for the client.
+        ("from ls_model_providers import Client", "ls_model_providers as m; m.Client", "≤ 1.30x"),
         ("from label_studio_sdk import LabelStudio", "label_studio_sdk as s; s.LabelStudio", ""),
     ]
     rows, base = [], None

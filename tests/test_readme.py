@@ -1,4 +1,4 @@
-"""Every Python block in the README runs as written, against a served mock.
+"""Every Python block in the README and in docs/ runs as written, against a served mock.
 
 The blocks read ``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY`` (a legacy token) and
 ``LABEL_STUDIO_PERSONAL_ACCESS_TOKEN`` from the environment, as a user's code would; here they
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,12 @@ from ls_model_providers.mock import ServedMock, create_app, serve_in_thread
 
 from .conftest import ROOT
 
-BLOCKS = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), re.S | re.M)
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCKS = [
+    (page.relative_to(ROOT).as_posix(), code)
+    for page in PAGES
+    for code in re.findall(r"^```python\n(.*?)^```", page.read_text(), re.S | re.M)
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +36,11 @@ def test_the_readme_has_python_blocks() -> None:
     assert len(BLOCKS) >= 5
 
 
-@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i + 1}" for i in range(len(BLOCKS))])
+@pytest.mark.parametrize(
+    ("page", "code"), BLOCKS, ids=[f"{page}-block{i + 1}" for i, (page, _) in enumerate(BLOCKS)]
+)
 def test_readme_block_runs_as_written(
+    page: str,
     code: str,
     served: ServedMock,
     monkeypatch: pytest.MonkeyPatch,
@@ -43,5 +52,89 @@ def test_readme_block_runs_as_written(
     monkeypatch.setenv(
         "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN", served.state.issue_refresh_token(user.id)
     )
-    exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})  # noqa: S102 - our own README
+    exec(compile(code, page, "exec"), {"__name__": "__readme__"})  # noqa: S102 - our own README
     assert capsys.readouterr().out, "every block shows what it does"
+
+
+# -- the README as a user guide ---------------------------------------------------------------
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_the_readme_is_a_guide_of_at_most_about_450_lines() -> None:
+    assert len(README.splitlines()) <= 460
+    headings = re.findall(r"^## (.+)$", README, re.M)
+    assert headings[:3] == ["Quickstart", "The client", "The generated library on its own"]
+    for link in re.findall(r"\]\((docs/[\w.-]+)\)", README):
+        assert (ROOT / link).is_file(), link
+
+
+def test_the_quickstart_starts_the_mock_first() -> None:
+    quickstart = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    assert quickstart.index("ls-model-providers mock") < quickstart.index("```python")
+    assert "export LABEL_STUDIO_URL=" in quickstart and "export LABEL_STUDIO_API_KEY=" in quickstart
+
+
+def test_one_exit_code_table_for_every_command_as_their_help_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ls_model_providers.cli import main
+
+    table = [line for line in README.splitlines() if re.match(r"\| \*\*\d+\*\* \|", line)]
+    header = next(line for line in README.splitlines() if line.startswith("| exit | meaning |"))
+    commands = [c.strip() for c in header.split("|")[3:-1]]
+    assert commands == ["get", "mock", "conformance", "spec-diff", "snapshot", "snapshot-diff"]
+    for index, command in enumerate(commands):
+        marked = {
+            int(re.search(r"\d+", row).group())
+            for row in table  # type: ignore[union-attr]
+            if row.split("|")[3 + index].strip() == "✓"
+        }
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        helped = {
+            int(code)
+            for code in re.findall(
+                r"^  (\d+) ", capsys.readouterr().out.split("exit codes:")[1], re.M
+            )
+        }
+        assert marked == helped, command
+
+
+YAML_BLOCKS = re.findall(r"^```yaml\n(.*?)^```", README, re.S | re.M)
+
+
+def _commands(job: Any) -> list[str]:
+    steps = job.get("steps") or []
+    return [s["run"] for s in steps if "run" in s] + list(job.get("script") or [])
+
+
+def test_the_ci_jobs_are_valid_yaml_that_run_the_suite_and_keep_the_junit_file() -> None:
+    import shlex
+
+    import yaml
+
+    from ls_model_providers.cli import build_parser
+
+    assert len(YAML_BLOCKS) == 2
+    github, gitlab = (yaml.safe_load(block) for block in YAML_BLOCKS)
+    jobs = [github["jobs"]["conformance"], gitlab["label-studio-conformance"]]
+    for job in jobs:
+        commands = _commands(job)
+        assert any("pip wheel" in c for c in commands) and any(
+            ".whl)[conformance]" in c for c in commands
+        )
+        suite = next(c for c in commands if c.startswith("ls-model-providers conformance"))
+        parser, _ = build_parser()
+        args = parser.parse_args(shlex.split(suite)[1:])  # the line is a valid command
+        assert str(args.junit_xml) == "reports/conformance.xml"
+    secrets = github["jobs"]["conformance"]["steps"][4]["env"]
+    assert set(secrets) == {"LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_DENIED_KEYS"}
+    assert any(
+        s.get("uses", "").startswith("actions/upload-artifact")
+        for s in github["jobs"]["conformance"]["steps"]
+    )
+    assert (
+        gitlab["label-studio-conformance"]["artifacts"]["reports"]["junit"]
+        == "reports/conformance.xml"
+    )

@@ -756,3 +756,32 @@ def test_a_schema_of_more_values_than_any_schema_is_not_parsed() -> None:
     assert "values or more, over the 500000" in recording.warnings[0]
     assert "refused before parsing): no sha256" in recording.warnings[0]
     assert peak < 8 * len(values), f"{peak} bytes for a {len(values)}-byte schema"
+
+
+#: README row -> an edit of the base snapshot that is a change of that row.
+README_ANSWER_ROWS: dict[str, Callable[[dict[str, Any]], object]] = {
+    "an answer's status or content type changed": lambda d: d["answers"]["no_header"].update(status=403),
+    "an answer's `Allow` or `WWW-Authenticate` removed": lambda d: d["answers"]["no_header"]["headers"].pop("www-authenticate"),
+    "an answer's form": lambda d: d["answers"]["list"].update(form="paginated"),
+    "any difference in the OPTIONS or HEAD answers": lambda d: d["answers"]["options"].update(status=204, headers={}),
+    "the server's version, or its served schema": lambda d: d["server"].update(version="9.9", schema_sha256="0" * 64),
+}  # fmt: skip
+
+
+def test_the_readme_rows_about_answers_are_what_the_engine_says(base: Snapshot) -> None:
+    from .conftest import ROOT
+
+    table = (ROOT / "README.md").read_text().split("<!-- spec-diff table", 1)[1]
+    rows = {}
+    for line in table.splitlines()[1:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.split("|")[1:4]]
+        for name in README_ANSWER_ROWS:
+            if cells[0].startswith(name):
+                rows[name] = cells[1].strip("*")
+    assert set(rows) == set(README_ANSWER_ROWS), "each answer row of the README is checked"
+    for name, edit in README_ANSWER_ROWS.items():
+        changes = diff(base, edited(base, edit)).changes
+        assert changes, name
+        assert {c.breaking for c in changes} == {rows[name] == "breaking"}, (name, changes)
