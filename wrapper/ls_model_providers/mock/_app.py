@@ -17,6 +17,12 @@ Order of checks, as Django REST framework does it: authentication (401), permiss
 (403), method (405), then the object lookup (404). Every error body has Label Studio's
 keys: ``id``, ``status_code``, ``version``, ``detail``, ``exc_info``.
 
+Client input is read as Label Studio reads it, and nothing a client sends is a 500: a request
+body through ``_Views.json_body`` (at most ``MOCK_MAX_REQUEST_BODY`` bytes, as Django's
+``DATA_UPLOAD_MAX_MEMORY_SIZE``; then RFC 8259 JSON, depth-limited), the ``Authorization``
+header in ``_Views.authenticate`` (split as DRF and simplejwt split it), integers in ids,
+pages and token claims with ``django_int``.
+
 With ``snapshot=`` the recorded answers replace the mock's own (``_replay.py``).
 """
 
@@ -29,19 +35,20 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import jwt
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
-from ls_model_providers._constants import MAX_ID
+from ls_model_providers._body import JSONRejected, loads
+from ls_model_providers._constants import MAX_ID, MOCK_MAX_REQUEST_BODY, MOCK_REQUEST_BODY_SECONDS
 from ls_model_providers._spec import load_spec
 
 from ._data import MockData, User, default_data
@@ -56,12 +63,12 @@ __all__ = ["MockState", "create_app"]
 
 MOCK_VERSION = "2.30.0+ls-model-providers-mock"
 ALLOW = "GET, HEAD, OPTIONS"
-#: The views answer every method themselves (Starlette would send its own 405).
-ANY = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT"]
 NOT_PROVIDED = "Authentication credentials were not provided."
 LEGACY_DISABLED = "Authentication token no longer valid: legacy token authentication has been disabled for this organization"
 NOT_FOUND = "No ModelProviderConnection matches the given query."
 UNKNOWN_TOKEN = "Invalid token."  # noqa: S105 - DRF's message, not a token
+#: Django's RequestDataTooBig, past DATA_UPLOAD_MAX_MEMORY_SIZE.
+TOO_BIG = "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."
 #: DRF's parsers, as a ModelViewSet's OPTIONS lists them on Label Studio.
 PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
 #: The schema paths a Community server does not have (model provider connections).
@@ -72,6 +79,17 @@ PAGE_404 = (
     "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>404 | Label Studio</title></head>"
     "<body><h1>404</h1><p>Page not found</p></body></html>"
 )
+
+
+def django_int(value: object) -> int | None:
+    """``value`` as Django reads an integer (``int()``: an id lookup, a page number, a token's
+    ``user_id``; PyJWT reads ``exp`` the same way), or None where ``int()`` raises: "²" is a
+    digit to ``str.isdigit`` but no int, 5,000 digits are over Python's limit, ``inf``
+    overflows, ``None`` and lists are no numbers."""
+    try:
+        return int(value)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def unknown_provider() -> str:
@@ -96,6 +114,9 @@ class MockState:
     clock: Callable[[], float]
     list_page_size: int | None = None
     replay: Replay | None = None
+    #: Bytes and seconds a request body may take (``MOCK_MAX_REQUEST_BODY``, ...SECONDS).
+    max_body: int = MOCK_MAX_REQUEST_BODY
+    body_seconds: float = MOCK_REQUEST_BODY_SECONDS
     stats: Counter[str] = attrs.field(factory=Counter)
     methods: Counter[str] = attrs.field(factory=Counter)
     refresh_tokens: dict[int, str] = attrs.field(factory=dict)
@@ -125,6 +146,8 @@ class MockState:
         return jwt.encode(claims, self.jwt_secret, algorithm="HS256")
 
     def _decode(self, token: str, token_type: str) -> User | None:
+        """The user of a valid, unexpired token of this type, or None. The mock's secret is
+        public, so anyone can sign claims: every claim is read as something to refuse."""
         try:
             claims = jwt.decode(
                 token,
@@ -133,19 +156,14 @@ class MockState:
                 # exp is checked below against the injectable clock, not the wall clock.
                 options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
             )
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, RecursionError):  # RecursionError: deep JSON, if PyJWT lets it by
             return None
-        exp = claims.get("exp")
-        if (
-            claims.get("token_type") != token_type
-            or not isinstance(exp, int | float)
-            or exp <= self.clock()
-        ):
+        exp = django_int(claims.get("exp"))  # as PyJWT reads it: int(exp)
+        if claims.get("token_type") != token_type or exp is None or exp <= self.clock():
             return None
-        user_id = claims.get("user_id")  # a string, as Label Studio writes it
-        return (
-            self.data.user(int(user_id)) if isinstance(user_id, str) and user_id.isdigit() else None
-        )
+        # A string, as Label Studio writes it, looked up as Django reads a primary key.
+        user_id = django_int(claims.get("user_id"))
+        return self.data.user(user_id) if user_id is not None else None
 
 
 def create_app(
@@ -216,19 +234,19 @@ def create_app(
     views = _Views(state)
     app = Starlette(
         routes=[
-            Route("/api/model-provider-connections/", views.connections, methods=ANY),
-            Route("/api/model-provider-connections", views.connections, methods=ANY),
-            Route("/api/model-provider-connections/{id}/", views.connection, methods=ANY),
+            Route("/api/model-provider-connections/", _AnyMethod(views.connections)),
+            Route("/api/model-provider-connections", _AnyMethod(views.connections)),
+            Route("/api/model-provider-connections/{id}/", _AnyMethod(views.connection)),
             # Label Studio serves a path without its trailing slash as if it had one
             # (its CommonMiddlewareAppendSlashWithoutRedirect: no redirect).
-            Route("/api/model-provider-connections/{id}", views.connection, methods=ANY),
-            Route("/api/token/refresh/", views.token_refresh, methods=ANY),
-            Route("/api/token/", views.token, methods=ANY),
-            Route("/api/current-user/whoami", views.whoami, methods=ANY),
+            Route("/api/model-provider-connections/{id}", _AnyMethod(views.connection)),
+            Route("/api/token/refresh/", _AnyMethod(views.token_refresh)),
+            Route("/api/token/", _AnyMethod(views.token)),
+            Route("/api/current-user/whoami", _AnyMethod(views.whoami)),
             Route("/docs/api/schema/json/", views.schema),
             Route("/api/version", views.version),
             Route("/_mock/stats", views.stats),
-            Route("/{path:path}", views.not_found, methods=ANY),
+            Route("/{path:path}", _AnyMethod(views.not_found)),
         ]
     )
     app.state.mock = state
@@ -255,28 +273,24 @@ class _Views:
         return JSONResponse(body, status, headers=headers)
 
     def authenticate(self, request: Request) -> tuple[User | None, Response | None]:
-        """(user, None) or (None, 401 response), like LS's authentication classes."""
-        header = request.headers.get("authorization", "")
-        scheme, _, rest = header.partition(" ")
-        parts = rest.split()
+        """(user, None) or (None, 401 response), like LS's authentication classes.
+
+        The header is split as DRF's TokenAuthentication and simplejwt split it: its raw
+        (latin-1) bytes at ASCII white space. ``Token`` in any case, then exactly one key of
+        UTF-8; ``Bearer`` exactly so (simplejwt compares bytes), then exactly one token."""
+        words = request.headers.get("authorization", "").encode("latin-1").split()
+        scheme = words[0] if words else b""
         failure: str | None = None
         user: User | None = None
-        if scheme.lower() == "token":
-            if not parts:
+        if scheme.lower() == b"token":
+            if len(words) == 1:
                 failure = "Invalid token header. No credentials provided."
-            elif len(parts) > 1:
+            elif len(words) > 2:
                 failure = "Invalid token header. Token string should not contain spaces."
             else:
-                user = self.s.data.user_by_token(parts[0])
-                if user is None:
-                    failure = UNKNOWN_TOKEN
-                elif not user.is_active:
-                    # DRF's TokenAuthentication, before Label Studio's legacy-token check.
-                    user, failure = None, "User inactive or deleted."
-                elif not self.s.legacy_tokens:
-                    user, failure = None, LEGACY_DISABLED
-        elif scheme.lower() == "bearer" and len(parts) == 1:
-            token = parts[0]
+                user, failure = self.legacy_token_user(words[1])
+        elif scheme == b"Bearer" and len(words) == 2:
+            token = words[1].decode("latin-1")
             if "any_bearer" in self.s.defects:
                 user = self.s.data.users[0]
             else:
@@ -295,6 +309,45 @@ class _Views:
                 return None, self.s.replay.answer(name)
             headers = {"WWW-Authenticate": "Token", "Allow": ALLOW, "Vary": "Accept, Cookie"}
             return None, self.error(401, failure or NOT_PROVIDED, headers)
+        return user, None
+
+    async def json_body(
+        self, request: Request, headers: dict[str, str]
+    ) -> tuple[Any, Response | None]:
+        """The request body as DRF's JSONParser gives it (``{}`` when there is none), or the
+        400 refusing it. Read as Django reads it (``read_body``): past the limit, Django's
+        ``RequestDataTooBig`` message and the connection closed, the rest never read."""
+        try:
+            content = await read_body(request, self.s.max_body, self.s.body_seconds)
+        except BodyRefused as refused:
+            return None, self.error(400, str(refused), {**headers, "Connection": "close"})
+        except ClientDisconnect:  # nobody is left to answer
+            self.s.count("client_gone")
+            return None, Response(status_code=400)
+        if not content:
+            return {}, None
+        try:
+            return loads(content), None
+        except JSONRejected as exc:
+            # DRF's ParseError, which quotes the decoder; the limits are the client's own
+            # (RFC 8259, 64 levels), where Label Studio's JSONParser lets a RecursionError
+            # through as a 500.
+            reason = exc.__context__ if isinstance(exc.__context__, ValueError) else exc
+            return None, self.error(400, f"JSON parse error - {reason}", headers)
+
+    def legacy_token_user(self, key: bytes) -> tuple[User | None, str | None]:
+        """DRF's TokenAuthentication, then Label Studio's legacy-token check: (user, None)
+        or (None, why)."""
+        try:
+            user = self.s.data.user_by_token(key.decode())
+        except UnicodeDecodeError:
+            return None, "Invalid token header. Token string should not contain invalid characters."
+        if user is None:
+            return None, UNKNOWN_TOKEN
+        if not user.is_active:
+            return None, "User inactive or deleted."
+        if not self.s.legacy_tokens:
+            return None, LEGACY_DISABLED
         return user, None
 
     def render(self, conn: dict[str, Any], viewer: User) -> dict[str, Any]:
@@ -383,10 +436,8 @@ class _Views:
             meta = {"name": "Model Provider Connection Instance", "description": "",
                     "renders": ["application/json"], "parses": PARSES}  # fmt: skip
             return JSONResponse(meta, headers=headers)
-        raw_id = lookup["pk"]
-        try:
-            connection_id = int(raw_id)
-        except ValueError:
+        connection_id = django_int(lookup["pk"])
+        if connection_id is None:
             if "500_non_integer_id" in self.s.defects:
                 self.s.count("status_500")
                 return HTMLResponse("<h1>Server Error (500)</h1>", 500)
@@ -414,10 +465,7 @@ class _Views:
         elif method == "HEAD" and replay.answers["head"]["status"] != 200:
             response = replay.answer("head")
         else:
-            try:  # as Django's int(): "²" isdigit() but is no int, and 5,000 digits are too long
-                connection_id = int(raw_id) if raw_id.isascii() else None
-            except ValueError:
-                connection_id = None
+            connection_id = django_int(raw_id) if raw_id.isascii() else None
             if connection_id is None:
                 response = replay.answer("non_integer_id")
             else:
@@ -482,11 +530,8 @@ class _Views:
         to ``isdigit`` but no int, 5,000 digits are too long) or a page past the end."""
         pages = max(1, -(-len(bodies) // size))
         text = request.query_params.get("page") or "1"
-        try:
-            number = pages if text == "last" else int(text)
-        except ValueError:
-            number = 0
-        if not 1 <= number <= pages:
+        number = pages if text == "last" else django_int(text)
+        if number is None or not 1 <= number <= pages:
             return self.error(404, "Invalid page.", {"Allow": ALLOW})
         url = request.url
         previous = (
@@ -531,10 +576,9 @@ class _Views:
             if replay is not None and replay.answers["method_not_allowed"]["status"] == 405:
                 return replay.answer("method_not_allowed", method=request.method)
             return self.error(405, f'Method "{request.method}" not allowed.', allow)
-        try:
-            payload = await request.json()
-        except ValueError:
-            return self.error(400, "JSON parse error", allow)
+        payload, refused = await self.json_body(request, allow)
+        if refused is not None:
+            return refused
         refresh = payload.get("refresh") if isinstance(payload, dict) else None
         if not isinstance(refresh, str):
             return self.error(
@@ -602,6 +646,43 @@ class _Views:
                 "faults": dict(self.s.faults.stats),
             }
         )
+
+
+class BodyRefused(Exception):
+    """A request body the mock will not read further (its message is the answer's detail)."""
+
+
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The request body, at most ``limit`` bytes read in ``seconds``, as Django bounds it
+    with ``DATA_UPLOAD_MAX_MEMORY_SIZE``: a declared ``Content-Length`` over the limit is
+    refused before a byte is read; a body without one (chunked) is read chunk by chunk and
+    refused at the first chunk past the limit. Never more than the limit plus one chunk is
+    held. Raises ``BodyRefused``, or Starlette's ``ClientDisconnect``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+        raise BodyRefused(TOO_BIG)
+    body = bytearray()
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise BodyRefused(TOO_BIG)
+    except TimeoutError:
+        raise BodyRefused(f"Request body not received within {seconds:g} seconds.") from None
+    return bytes(body)
+
+
+class _AnyMethod:
+    """A view Starlette routes every method to. Starlette answers its own plain-text 405
+    to a method a function endpoint does not list (``PROPFIND``); Label Studio's views take
+    every method and answer after authentication, with a JSON 405."""
+
+    def __init__(self, view: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = request_response(view)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 class _Truncated(Response):
