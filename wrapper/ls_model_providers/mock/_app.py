@@ -13,9 +13,10 @@ Routes (everything else is Label Studio's HTML 404 page):
   ``community`` defect, without the model provider connection paths, as Community serves it).
 * ``GET /_mock/stats`` - request, status and injected-fault counters (mock only).
 
-Order of checks, as Django REST framework does it: authentication (401), permission
-(403), method (405), then the object lookup (404). Every error body has Label Studio's
-keys: ``id``, ``status_code``, ``version``, ``detail``, ``exc_info``.
+Order of checks, as Django REST framework does it: authentication (401), the role check
+(403), method (405), then the object lookup (404, or 403 from the object permission: who may
+read what is ``_access.py``). Every error body has Label Studio's keys: ``id``,
+``status_code``, ``version``, ``detail``, ``exc_info``.
 
 Client input is read as Label Studio reads it, and nothing a client sends is a 500: a request
 body through ``_Views.json_body`` (at most ``MOCK_MAX_REQUEST_BODY`` bytes, as Django's
@@ -51,6 +52,7 @@ from ls_model_providers._body import JSONRejected, loads
 from ls_model_providers._constants import MAX_ID, MOCK_MAX_REQUEST_BODY, MOCK_REQUEST_BODY_SECONDS
 from ls_model_providers._spec import load_spec
 
+from . import _access as access
 from ._data import MockData, User, default_data
 from ._faults import DEFECTS, FaultPlan
 
@@ -66,6 +68,7 @@ ALLOW = "GET, HEAD, OPTIONS"
 NOT_PROVIDED = "Authentication credentials were not provided."
 LEGACY_DISABLED = "Authentication token no longer valid: legacy token authentication has been disabled for this organization"
 NOT_FOUND = "No ModelProviderConnection matches the given query."
+NO_PERMISSION = "You do not have permission to perform this action."
 UNKNOWN_TOKEN = "Invalid token."  # noqa: S105 - DRF's message, not a token
 #: Django's RequestDataTooBig, past DATA_UPLOAD_MAX_MEMORY_SIZE.
 TOO_BIG = "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."
@@ -401,17 +404,22 @@ class _Views:
         return response
 
     def gate(self, request: Request) -> tuple[User | None, dict[str, str], Response | None]:
-        """DRF's order on the view set's routes: authentication (401), then the view
-        permission (403). The user, the headers every answer carries, or the refusal."""
+        """DRF's order on the view set's routes: authentication (401), then the view's role
+        check (403, ``_access.role_allows``), for every method. The user, the headers every
+        answer carries, or the refusal. The organisation filter and the object permission
+        come later, with the rows (``rows``, ``_access.object_allows``)."""
         headers = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
         user, failure = self.authenticate(request)
         if failure:
             return None, headers, failure
         assert user is not None
-        if not user.can_view:
-            refused = self.error(403, "You do not have permission to perform this action.", headers)
-            return user, headers, refused
+        if not access.role_allows(user, self.s.defects):
+            return user, headers, self.error(403, NO_PERMISSION, headers)
         return user, headers, None
+
+    def rows(self, user: User) -> list[dict[str, Any]]:
+        """The view set's queryset for this user, by id (``_access.visible``)."""
+        return sorted(access.visible(self.s.data.connections, user, self.s.defects), key=lambda c: c["id"])  # fmt: skip
 
     def connection_response(self, request: Request) -> Response:
         lookup = _LOOKUP.fullmatch(request.path_params["id"])
@@ -442,9 +450,11 @@ class _Views:
                 self.s.count("status_500")
                 return HTMLResponse("<h1>Server Error (500)</h1>", 500)
             return self.error(404, "Not found.", headers)
-        conn = self.s.data.connection(connection_id, user.organization)
-        if conn is None:
+        conn = next((c for c in self.rows(user) if c["id"] == connection_id), None)
+        if conn is None:  # DRF's get_object: the queryset's 404, then the object permission
             return self.error(404, NOT_FOUND, headers)
+        if not access.object_allows(user, conn, self.s.defects):
+            return self.error(403, NO_PERMISSION, headers)
         self.s.count("status_200")
         content = json.dumps(self.render(conn, user), separators=(",", ":")).encode()
         media_type = "text/plain" if "wrong_content_type" in self.s.defects else "application/json"
@@ -503,11 +513,9 @@ class _Views:
             page_size = size if recorded["form"] == "paginated" else None
             headers = dict(recorded["headers"])
         else:
-            rows = sorted(
-                (c for c in self.s.data.connections if c["organization"] == user.organization),
-                key=lambda c: c["id"],
-            )
-            bodies, page_size = [self.render(c, user) for c in rows], self.s.list_page_size
+            # No object permission on a list: DRF checks objects on the detail route only.
+            bodies = [self.render(c, user) for c in self.rows(user)]
+            page_size = self.s.list_page_size
         content: Any = bodies if page_size is None else self.page(request, bodies, page_size)
         if isinstance(content, Response):
             return content

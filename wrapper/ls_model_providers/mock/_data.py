@@ -62,17 +62,6 @@ class MockData:
     def user(self, user_id: int) -> User | None:
         return next((u for u in self.users if u.id == user_id), None)
 
-    def connection(self, connection_id: int, organization: int) -> dict[str, Any] | None:
-        """The connection if it exists *in this organisation* (others look missing)."""
-        return next(
-            (
-                c
-                for c in self.connections
-                if c["id"] == connection_id and c["organization"] == organization
-            ),
-            None,
-        )
-
     @classmethod
     def from_json(cls, path: str | Path) -> MockData:
         """Load ``{"users": [...], "connections": [...]}`` (the shape of ``to_json``).
