@@ -529,8 +529,48 @@ def test_mock_banner_prints_a_personal_access_token_for_the_admin(banner: Any) -
         "LABEL_STUDIO_URL",
         "LABEL_STUDIO_API_KEY",
         "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN",
+        "LABEL_STUDIO_DENIED_KEY_MEMBER",
+        "LABEL_STUDIO_DENIED_KEY_OTHER_ORG",
     }
     assert exports["LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"].count(".") == 2  # a JWT
+
+
+def test_mock_banner_prints_the_denied_keys(banner: Any, tmp_path: Any) -> None:
+    users = default_data().users
+    code, lines, _ = banner()
+    assert code == 0
+    exports = _exports(lines)
+    # alan: a member of the admin's organisation without the role; grace: another organisation.
+    assert exports["LABEL_STUDIO_DENIED_KEY_MEMBER"] == users[1].token
+    assert exports["LABEL_STUDIO_DENIED_KEY_OTHER_ORG"] == users[2].token
+    assert lines.index(next(line for line in lines if "DENIED_KEY_MEMBER" in line)) < lines.index(
+        next(line for line in lines if "curl" in line)
+    ), "pasted with the other exports"
+    data = default_data()
+    data.users = data.users[:1]  # a data file with the admin only
+    path = tmp_path / "admin-only.json"
+    path.write_text(data.to_json())
+    code, lines, _ = banner("--data", str(path))
+    assert code == 0
+    assert not any("DENIED" in line for line in lines)
+
+
+def test_mock_banner_shell_quotes_the_denied_keys(banner: Any, tmp_path: Any) -> None:
+    data = default_data()
+    odd = "k$(touch${IFS}pwned)';`id`"
+    data.users[1].token, data.users[2].token = odd + "1", odd + "2"
+    path = tmp_path / "odd.json"
+    path.write_text(data.to_json())
+    code, lines, _ = banner("--data", str(path))
+    assert code == 0
+    exports = _exports(lines)
+    assert (
+        exports["LABEL_STUDIO_DENIED_KEY_MEMBER"],
+        exports["LABEL_STUDIO_DENIED_KEY_OTHER_ORG"],
+    ) == (
+        odd + "1",
+        odd + "2",
+    )
 
 
 def test_mock_banner_shell_quotes_every_value(banner: Any) -> None:

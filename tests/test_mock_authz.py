@@ -4,16 +4,18 @@ uses as denied keys, and exactly what each ``authz_*`` defect changes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from ls_model_providers.mock import SyncASGITransport, create_app
+from ls_model_providers.mock import SyncASGITransport, create_app, serve_in_thread
 
 LIST = "/api/model-provider-connections/"
 NOT_FOUND = "No ModelProviderConnection matches the given query."
 NO_PERMISSION = "You do not have permission to perform this action."
+NOT_PROVIDED = "Authentication credentials were not provided."
 #: The default data's identities: the admin and the two kinds of denied user.
 WHO = {"admin": 0, "member": 1, "other": 2}
 #: A row of organisation 1 (the admin's and the member's), one of organisation 2 (the other
@@ -114,3 +116,128 @@ def test_each_authz_defect_changes_exactly_what_it_names(baseline: Seen, defect:
     seen = observe(create_app(defects=[defect]))
     changed = {key: value for key, value in seen.items() if baseline[key] != value}
     assert changed == CHANGES[defect](baseline)
+
+
+def test_the_denied_identities_on_a_real_socket() -> None:
+    with serve_in_thread(create_app()) as served, httpx.Client(base_url=served.base_url) as http:
+        users = served.state.data.users
+        assert (served.member_token, served.other_org_token) == (users[1].token, users[2].token)
+
+        def who(token: str) -> dict[str, Any]:
+            answer = http.get(
+                "/api/current-user/whoami", headers={"Authorization": f"Token {token}"}
+            )
+            assert answer.status_code == 200
+            body: dict[str, Any] = answer.json()
+            return body
+
+        admin, member, other = (
+            who(served.token),
+            who(served.member_token),
+            who(served.other_org_token),
+        )
+        # What the server says tells the two kinds of denied user apart.
+        assert member["active_organization"] == admin["active_organization"] == 1
+        assert other["active_organization"] == 2
+        member_list = http.get(LIST, headers={"Authorization": f"Token {served.member_token}"})
+        other_list = http.get(LIST, headers={"Authorization": f"Token {served.other_org_token}"})
+        other_row = http.get(
+            f"{LIST}1/", headers={"Authorization": f"Token {served.other_org_token}"}
+        )
+        unknown = http.get(
+            f"{LIST}999999/", headers={"Authorization": f"Token {served.other_org_token}"}
+        )
+    assert (member_list.status_code, member_list.json()["detail"]) == (403, NO_PERMISSION)
+    assert [c["id"] for c in other_list.json()] == [8, 9]
+    assert other_row.status_code == unknown.status_code == 404
+    assert {k: v for k, v in other_row.json().items() if k != "id"} == {
+        k: v for k, v in unknown.json().items() if k != "id"
+    }, "another organisation's id answers exactly like an unknown one"
+
+
+def test_data_without_denied_identities_says_so() -> None:
+    app = create_app()
+    app.state.mock.data.users = app.state.mock.data.users[:1]
+    with serve_in_thread(app) as served:
+        with pytest.raises(LookupError, match="no member of the admin's organisation without"):
+            _ = served.member_token
+        with pytest.raises(LookupError, match="no user of another organisation"):
+            _ = served.other_org_token
+
+
+#: BaseWhoAmIUserSerializer's fields in Label Studio 1.23.2 (users/serializers.py), in order.
+WHOAMI_FIELDS = [
+    "id", "first_name", "last_name", "username", "email", "last_activity", "custom_hotkeys",
+    "avatar", "initials", "phone", "active_organization", "active_organization_meta",
+    "allow_newsletters", "date_joined", "permissions",
+]  # fmt: skip
+
+
+@pytest.fixture
+def whoami() -> Iterator[Any]:
+    app = create_app()
+    transport = SyncASGITransport(app)
+    with httpx.Client(transport=transport, base_url="http://mock") as http:
+
+        def ask(index: int | None, method: str = "GET") -> httpx.Response:
+            users = app.state.mock.data.users
+            auth = {} if index is None else {"Authorization": f"Token {users[index].token}"}
+            return http.request(method, "/api/current-user/whoami", headers=auth)
+
+        ask.state = app.state.mock  # type: ignore[attr-defined]
+        yield ask
+    transport.close()
+
+
+def test_whoami_answers_as_label_studio_1_23_2(whoami: Any) -> None:
+    answer = whoami(0)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert list(body) == WHOAMI_FIELDS
+    assert body["id"] == 1
+    assert (body["username"], body["email"], body["initials"]) == ("ada", "ada@acme.example", "AL")
+    assert body["active_organization"] == 1
+    assert body["active_organization_meta"] == {
+        "title": "Organization 1",
+        "email": "ada@acme.example",
+    }
+    assert (body["custom_hotkeys"], body["phone"], body["avatar"], body["allow_newsletters"]) == (
+        {},
+        "",
+        None,
+        None,
+    )
+    assert body["last_activity"].endswith("Z") and body["date_joined"].endswith("Z")
+    # 1.23.2 lists every permission whatever the role: it cannot tell who may view.
+    assert len(body["permissions"]) == 44
+    assert whoami(1).json()["permissions"] == body["permissions"]
+    assert "model_provider_connection.view" in body["permissions"]
+
+
+def test_whoami_names_each_users_organisation(whoami: Any) -> None:
+    assert [whoami(i).json()["active_organization"] for i in range(3)] == [1, 1, 2]
+    assert whoami(2).json()["active_organization_meta"] == {
+        "title": "Organization 2",
+        "email": "grace@globex.example",
+    }
+
+
+def test_whoami_of_a_removed_member_is_the_deleted_user(whoami: Any) -> None:
+    whoami.state.data.users[1].removed = True
+    body = whoami(1).json()
+    assert (body["first_name"], body["last_name"], body["email"], body["username"]) == (
+        "Deleted", "User", "Deleted", "Deleted",
+    )  # fmt: skip
+    assert body["initials"] == "DU"
+
+
+def test_whoami_methods_and_auth(whoami: Any) -> None:
+    anonymous = whoami(None)
+    assert (anonymous.status_code, anonymous.json()["detail"]) == (401, NOT_PROVIDED)
+    posted = whoami(0, "POST")
+    assert (posted.status_code, posted.json()["detail"]) == (405, 'Method "POST" not allowed.')
+    assert posted.headers["allow"] == "GET, HEAD, OPTIONS"
+    head = whoami(0, "HEAD")
+    assert (head.status_code, head.content) == (200, b"")
+    assert int(head.headers["content-length"]) == len(whoami(0).content)
+    assert whoami(0, "OPTIONS").json()["name"] == "User Who Am Iapi"

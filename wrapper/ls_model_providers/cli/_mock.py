@@ -22,6 +22,11 @@ from ._snapshot import add_mock_option
 
 #: The admin's personal access token, in the mock's banner (the README's examples read it).
 PAT_VARIABLE = "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"
+#: Denied keys, in the mock's banner: legacy tokens of users who must not read the admin's
+#: connections (conformance --denied-key): a member of the admin's organisation without the
+#: role, and a user of another organisation.
+DENIED_MEMBER_VARIABLE = "LABEL_STUDIO_DENIED_KEY_MEMBER"
+DENIED_OTHER_ORG_VARIABLE = "LABEL_STUDIO_DENIED_KEY_OTHER_ORG"
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -159,6 +164,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"  export {ENV_URL}={q(base_url)}")
     print(f"  export {ENV_API_KEY}={q(admin.token)}")
     print(f"  export {PAT_VARIABLE}={q(state.issue_refresh_token(admin.id))}")
+    denied = [
+        (DENIED_MEMBER_VARIABLE, data.member_without_role()),
+        (DENIED_OTHER_ORG_VARIABLE, data.other_organisation_user()),
+    ]
+    for variable, user in denied:
+        if user is not None:  # a --data file may hold neither
+            print(f"  export {variable}={q(user.token)}")
     tls = "--cacert CA.pem " if args.certfile else ""
     endpoint = f"{base_url}/{ENDPOINT_PATH}{sample}/"
     print(f'  curl {tls}-H "Authorization: Token ${ENV_API_KEY}" {q(endpoint)}')

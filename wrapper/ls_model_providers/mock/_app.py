@@ -8,7 +8,7 @@ Routes (everything else is Label Studio's HTML 404 page):
 * ``/api/model-provider-connections/{id}/`` - GET/HEAD/OPTIONS; other methods 405.
 * ``POST /api/token/refresh/`` - personal access token refresh -> ``{"access": ...}``.
 * ``GET|POST /api/token/`` - list / create the caller's personal access token.
-* ``GET /api/current-user/whoami`` - the authenticated user.
+* ``GET /api/current-user/whoami`` - the authenticated user, as Label Studio 1.23.2 shows it.
 * ``GET /docs/api/schema/json/`` - the served OpenAPI schema (our fragment; with the
   ``community`` defect, without the model provider connection paths, as Community serves it).
 * ``GET /_mock/stats`` - request, status and injected-fault counters (mock only).
@@ -74,6 +74,21 @@ UNKNOWN_TOKEN = "Invalid token."  # noqa: S105 - DRF's message, not a token
 TOO_BIG = "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."
 #: DRF's parsers, as a ModelViewSet's OPTIONS lists them on Label Studio.
 PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+#: ``core.permissions.all_permissions`` of Label Studio 1.23.2, in its order: what its whoami
+#: lists as ``permissions`` for every user.
+PERMISSIONS = (
+    "organizations.create", "organizations.view", "organizations.change", "organizations.delete",
+    "organizations.invite", "projects.create", "projects.view", "projects.change",
+    "projects.delete", "projects.reset_cache", "tasks.create", "tasks.view", "tasks.change",
+    "tasks.delete", "views.reset", "annotations.create", "annotations.view",
+    "annotations.change", "annotations.delete", "actions.perform", "predictions.any",
+    "avatar.any", "labels.create", "labels.view", "labels.change", "labels.delete",
+    "models.create", "models.view", "models.change", "models.delete",
+    "model_provider_connection.create", "model_provider_connection.view",
+    "model_provider_connection.change", "model_provider_connection.delete", "webhooks.view",
+    "webhooks.change", "users.token.any", "storages.view", "storages.change", "storages.sync",
+    "views.view", "views.create", "views.change", "views.delete",
+)  # fmt: skip
 #: The schema paths a Community server does not have (model provider connections).
 _ENTERPRISE = re.compile(r"/api/model-provider-connections(/|$)")
 #: A DefaultRouter detail route: the lookup, then an optional format suffix.
@@ -93,6 +108,24 @@ def django_int(value: object) -> int | None:
         return int(value)  # type: ignore[call-overload,no-any-return]
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def person(user: User, *, masked: bool) -> dict[str, Any]:
+    """A user as Label Studio's user serializers show one. ``masked``: no longer a member
+    of the viewer's organisation, shown as "Deleted User" (BaseUserSerializer's
+    ``to_representation``)."""
+    if masked:
+        return {"id": user.id, "first_name": "Deleted", "last_name": "User", "email": "Deleted",
+                "avatar": user.avatar, "username": "Deleted"}  # fmt: skip
+    return {"id": user.id, "first_name": user.first_name, "last_name": user.last_name,
+            "email": user.email, "avatar": user.avatar, "username": user.username}  # fmt: skip
+
+
+def _initials(user: User) -> str:
+    """``User.get_initials`` of Label Studio 1.23.2."""
+    if user.first_name and user.last_name:
+        return user.first_name[:1] + user.last_name[:1]
+    return user.first_name[:1] or user.last_name[:1] or user.email[:2]
 
 
 def unknown_provider() -> str:
@@ -359,16 +392,13 @@ class _Views:
         if creator is None:
             body["created_by"] = None
         else:
-            body["created_by"] = {"id": creator.id, "first_name": creator.first_name, "last_name": creator.last_name,
-                                  "email": creator.email, "avatar": creator.avatar}  # fmt: skip
-            if self.s.created_by_username:
-                body["created_by"]["username"] = creator.username
-            if creator.removed or creator.organization != viewer.organization:
-                # Label Studio's user serializer masks a creator who is no longer a member
-                # of the viewer's organisation, and adds `username` while doing so (seen on
-                # the real serializer: even where `username` is not otherwise sent).
-                body["created_by"].update(first_name="Deleted", last_name="User", email="Deleted",
-                                          username="Deleted")  # fmt: skip
+            # Label Studio's user serializer masks a creator who is no longer a member of the
+            # viewer's organisation, and adds `username` while doing so (seen on the real
+            # serializer: even where `username` is not otherwise sent, as on 1.23.2).
+            masked = creator.removed or creator.organization != viewer.organization
+            body["created_by"] = person(creator, masked=masked)
+            if not self.s.created_by_username and not masked:
+                del body["created_by"]["username"]
         if self.s.model_params == "string" and "model_params" in conn:
             body["model_params"] = json.dumps(conn["model_params"])
         defects = self.s.defects
@@ -622,12 +652,42 @@ class _Views:
         return self.error(405, f'Method "{request.method}" not allowed.', allow)
 
     async def whoami(self, request: Request) -> Response:
+        """Label Studio 1.23.2's ``UserWhoAmIAPI``, a RetrieveAPIView of the caller, rendered
+        by ``BaseWhoAmIUserSerializer`` (users/serializers.py): its fields in its order.
+        ``active_organization`` is how a client tells a member of its own organisation from
+        a user of another; ``permissions`` lists every permission whatever the role (1.23.2
+        returns ``all_permissions`` as it is), so it says nothing about the role."""
         user, failure = self.authenticate(request)
         if failure:
             return failure
         assert user is not None
-        return JSONResponse({"id": user.id, "email": user.email, "username": user.username,
-                             "first_name": user.first_name, "last_name": user.last_name})  # fmt: skip
+        allow = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            return self.error(405, f'Method "{request.method}" not allowed.', allow)
+        if request.method == "OPTIONS":  # DRF's name for the class UserWhoAmIAPI
+            meta = {"name": "User Who Am Iapi", "description": "",
+                    "renders": ["application/json"], "parses": PARSES}  # fmt: skip
+            return JSONResponse(meta, headers=allow)
+        shown = person(user, masked=user.removed)  # removed: masked as in a connection
+        owner = self.s.data.owner(user.organization)
+        body = {
+            **{key: shown[key] for key in ("id", "first_name", "last_name", "username", "email")},
+            "last_activity": "2026-03-02T10:15:30.123456Z",
+            "custom_hotkeys": {},
+            "avatar": shown["avatar"],
+            "initials": "DU" if user.removed else _initials(user),
+            "phone": "",
+            "active_organization": user.organization,
+            "active_organization_meta": {"title": f"Organization {user.organization}",
+                                         "email": owner.email if owner else ""},
+            "allow_newsletters": None,
+            "date_joined": "2026-01-05T08:00:00.654321Z",
+            "permissions": list(PERMISSIONS),
+        }  # fmt: skip
+        response = JSONResponse(body, headers=allow)
+        if request.method == "HEAD":
+            response.body = b""  # the headers (Content-Length included) are the GET's
+        return response
 
     async def version(self, request: Request) -> Response:
         # Label Studio answers /api/version without auth (Community and Enterprise).
