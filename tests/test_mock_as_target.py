@@ -175,3 +175,13 @@ def test_ids_and_pages_are_read_as_djangos_int_reads_them(raw: str) -> None:
     if not found:
         assert detail.json()["detail"] == "Not found."
         assert page.json()["detail"] == "Invalid page."
+
+
+def test_methods_of_any_name_do_not_grow_the_stats() -> None:
+    app = create_app()
+    with serve_in_thread(app) as served:
+        for name in ("PROPFIND", "X" * 8000, "Y" * 8000):
+            answer = hc.send(served.base_url, *hc.request(name, hc.DETAIL))
+            assert answer.status == 401
+        hc.send(served.base_url, *hc.request("GET", hc.DETAIL))
+    assert dict(app.state.mock.methods) == {"other": 3, "GET": 1}

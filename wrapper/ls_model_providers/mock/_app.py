@@ -65,6 +65,8 @@ __all__ = ["MockState", "create_app"]
 
 MOCK_VERSION = "2.30.0+ls-model-providers-mock"
 ALLOW = "GET, HEAD, OPTIONS"
+#: RFC 9110's methods and PATCH: the ones ``/_mock/stats`` counts by name.
+_HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT"})  # fmt: skip
 NOT_PROVIDED = "Authentication credentials were not provided."
 LEGACY_DISABLED = "Authentication token no longer valid: legacy token authentication has been disabled for this organization"
 NOT_FOUND = "No ModelProviderConnection matches the given query."
@@ -162,7 +164,9 @@ class MockState:
         with self._lock:
             self.stats[key] += 1
             if method:
-                self.methods[method] += 1
+                # Any token is a method to HTTP: counted by name, a client could grow this
+                # counter by one key per request. HTTP's own methods by name, others as one.
+                self.methods[method if method in _HTTP_METHODS else "other"] += 1
 
     def issue_refresh_token(self, user_id: int) -> str:
         """A personal access token (refresh JWT) for a user, as ``POST /api/token/`` makes."""
