@@ -55,4 +55,6 @@ REFRESH_MARGIN = 30.0
 
 ENV_URL = "LABEL_STUDIO_URL"
 ENV_API_KEY = "LABEL_STUDIO_API_KEY"
+#: The conformance suite's denied keys (``--denied-key``), separated by spaces or commas.
+ENV_DENIED_KEYS = "LABEL_STUDIO_DENIED_KEYS"
 LOGGER_NAME = "ls_model_providers"

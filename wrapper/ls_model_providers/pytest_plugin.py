@@ -2,7 +2,7 @@
 
 Options for running the conformance suite under pytest
 (``pytest --pyargs ls_model_providers.conformance --ls-base-url URL``): ``--ls-base-url``,
-``--ls-api-key``, ``--ls-id``, ``--ls-max-examples``, ``--ls-max-requests``, ``--ls-deadline``,
+``--ls-api-key``, ``--ls-id``, ``--ls-denied-key``, ``--ls-max-examples``, ``--ls-max-requests``, ``--ls-deadline``,
 ``--ls-cacert``, ``--ls-insecure`` (URL and key default to ``LABEL_STUDIO_URL`` /
 ``LABEL_STUDIO_API_KEY``; no URL: the embedded mock). Messages name these options, never the CLI's.
 
@@ -58,6 +58,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ls-base-url", default=None, help="deployment URL (default: $LABEL_STUDIO_URL)")  # fmt: skip
     group.addoption("--ls-api-key", default=None, help="token (default: $LABEL_STUDIO_API_KEY)")
     group.addoption("--ls-id", type=int, default=None, help="an existing connection id")
+    group.addoption("--ls-denied-key", action="append", default=[], help="a user who must not read the connections (repeatable; default: $LABEL_STUDIO_DENIED_KEYS)")  # fmt: skip
     group.addoption("--ls-max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help=f"generated cases per mode (default {DEFAULT_MAX_EXAMPLES})")  # fmt: skip
     group.addoption("--ls-max-requests", type=int, default=DEFAULT_MAX_REQUESTS, help=f"request budget (default {DEFAULT_MAX_REQUESTS})")  # fmt: skip
     group.addoption("--ls-deadline", type=float, default=DEFAULT_DEADLINE, help=f"seconds the run may take (default {DEFAULT_DEADLINE:g})")  # fmt: skip

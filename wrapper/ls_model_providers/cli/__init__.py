@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from ls_model_providers.toolkit.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
@@ -50,11 +52,29 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors never echo a value that could be a key: an option's
+    ``=value`` (``--api-kye=KEY``, ``--ap=KEY`` when ambiguous) is shown as ``=...``."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(_OPTION_VALUE.sub(r"\1=...", message))
+
+
+#: ``--name=value`` in an argparse message.
+_OPTION_VALUE = re.compile(r"(--?[\w-]+)=\S+")
+
+
+def _unrecognized(words: Sequence[str]) -> str:
+    """Unknown words as a usage error shows them: options by name, values as ``...`` (a value
+    after a mistyped option is as likely a key as anything else)."""
+    return " ".join(w.split("=", 1)[0] if w.startswith("-") else "..." for w in words)
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The parser, and each command's own (to show its usage for a flag it does not know)."""
     from ls_model_providers import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ls-model-providers",
         description="Label Studio Enterprise model provider connections: client, mock, conformance.",
     )
@@ -98,7 +118,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     parser, commands = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # shown with the command's own usage, not the top-level one
-        commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+        commands[args.command].error(f"unrecognized arguments: {_unrecognized(unknown)}")
     return _COMMANDS[args.command](args)
 
 

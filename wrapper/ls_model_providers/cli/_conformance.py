@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ls_model_providers._constants import ENV_URL
+from ls_model_providers._constants import ENV_DENIED_KEYS, ENV_URL
 from ls_model_providers.toolkit.exits import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -48,6 +48,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "conformance", help="check a deployment (or the embedded mock) against the contract"
     )
     add_target_options(conf, f"deployment URL (default: ${ENV_URL}; none: the embedded mock)")
+    conf.add_argument(
+        "--denied-key", action="append", default=[], dest="denied_keys", metavar="KEY",
+        help="credentials of a user who must not read the connections --api-key reads (a "
+        "member without the role, or a user of another organisation): runs the authz.* checks; "
+        f"repeat it for several (default: ${ENV_DENIED_KEYS}, separated by spaces or commas)",
+    )  # fmt: skip
     conf.add_argument(
         "--id", type=connection_id, dest="connection_id",
         help="an existing connection id (default: connection 1, else the first the list shows)",
@@ -145,6 +151,7 @@ def _report(args: argparse.Namespace, started: float, table: TextIO) -> Report |
         return None
     config = RunConfig.from_env(
         base_url=args.base_url, api_key=args.api_key, connection_id=args.connection_id,
+        denied_keys=args.denied_keys,
         max_examples=args.max_examples, seed=args.seed, rate=args.rate,
         max_requests=args.max_requests, deadline=args.deadline, timeout=args.timeout,
         cacert=args.cacert, insecure=args.insecure, baseline=args.baseline,

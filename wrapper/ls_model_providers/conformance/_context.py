@@ -25,6 +25,8 @@ from ls_model_providers.toolkit.text import curl
 CREDENTIALS: Final = "<ls-conformance: the suite's credentials>"
 API_KEY_VARIABLE: Final = "LABEL_STUDIO_API_KEY"
 ACCESS_TOKEN_VARIABLE: Final = "LABEL_STUDIO_ACCESS_TOKEN"  # noqa: S105 - a variable's name
+#: Reproductions name the n-th denied key ``$LABEL_STUDIO_DENIED_KEY_n``.
+DENIED_KEY_VARIABLE: Final = "LABEL_STUDIO_DENIED_KEY"
 
 
 @attrs.define
@@ -37,6 +39,29 @@ class SecretLog:
     masks: dict[str, Sent] = attrs.field(factory=dict)
     #: 2xx JSON answers read.
     answers: int = 0
+
+
+#: The two kinds of user a denied key may belong to (``Identity.kind``).
+MEMBER: Final = "a member of the organisation without a role that may view connections"
+OTHER_ORGANISATION: Final = "a user of another organisation"
+
+
+@attrs.define(eq=False)
+class Identity:
+    """A user who must not read the connections the main credentials read (``--denied-key``):
+    its ``label`` (all a report ever shows of it), its own client on the run's guard, and what
+    kind of user the server says it is (``MEMBER`` or ``OTHER_ORGANISATION``, once learnt)."""
+
+    label: str
+    http: httpx.Client
+    kind: str = ""
+    #: How the kind was learnt (the current-user route, or the list route).
+    told_by: str = ""
+    #: The connection ids the list route showed it (``authz.list_refused``).
+    listed: list[int] = attrs.field(factory=list)
+
+    def send(self, method: str, url: str) -> httpx.Response:
+        return self.http.send(self.http.build_request(method, url))
 
 
 @attrs.define(eq=False)
@@ -58,6 +83,10 @@ class Context:
     operation: Any = None
     server_version: str | None = None
     secrets: SecretLog = attrs.field(factory=SecretLog)
+    #: The denied keys' users (``--denied-key``), in the order given.
+    identities: list[Identity] = attrs.field(factory=list)
+    #: The ids the main credentials read: the one under test, then the list's (``_authz``).
+    readable: list[int] | None = None
     _existing: httpx.Response | None = None
 
     def observe(self, answer: Answer, sent: Sent) -> None:

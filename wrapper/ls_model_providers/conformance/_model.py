@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import httpx
 
-from ls_model_providers._constants import ENV_API_KEY, ENV_URL
+from ls_model_providers._constants import ENV_API_KEY, ENV_DENIED_KEYS, ENV_URL
 from ls_model_providers.toolkit.options import (
     CLI_OPTIONS,
     DEFAULT_DEADLINE,
@@ -46,12 +46,17 @@ class RunConfig:
     seconds each, ``deadline`` seconds in all. ``cacert``: the CA bundle to trust instead of
     the environment's; ``insecure``: no TLS verification. ``baseline``: a snapshot to compare
     the deployment with once the checks have run (recorded within the same limits and counted
-    in the same report, as a ``baseline.changes`` result). ``transport``: tests only.
+    in the same report, as a ``baseline.changes`` result). ``denied_keys``: credentials of
+    users who must not read the connections ``api_key`` reads (a member of the organisation
+    without a role that may view connections, or a user of another organisation): the
+    ``authz.*`` checks run with them (``from_env`` reads ``LABEL_STUDIO_DENIED_KEYS``,
+    separated by spaces or commas). ``transport``: tests only.
     """
 
     base_url: str | None = None
     api_key: str | None = None
     connection_id: int | None = None
+    denied_keys: Sequence[str] = ()
     max_examples: int = DEFAULT_MAX_EXAMPLES
     seed: int | None = None
     rate: float | None = None
@@ -69,6 +74,8 @@ class RunConfig:
         """``RunConfig(**kwargs)``, the URL and key read from the environment when not given."""
         kwargs["base_url"] = kwargs.get("base_url") or os.environ.get(ENV_URL)
         kwargs["api_key"] = kwargs.get("api_key") or os.environ.get(ENV_API_KEY)
+        if not kwargs.get("denied_keys"):
+            kwargs["denied_keys"] = os.environ.get(ENV_DENIED_KEYS, "").replace(",", " ").split()
         return cls(**kwargs)
 
     @property

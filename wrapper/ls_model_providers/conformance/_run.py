@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import httpx
 
 from ls_model_providers._args import check_connection_id
+from ls_model_providers._auth import auth_from_api_key
 from ls_model_providers._constants import ENDPOINT_PATH
 from ls_model_providers._errors import (
     AuthenticationError,
@@ -64,8 +65,15 @@ from ls_model_providers.toolkit.options import (
 from ls_model_providers.toolkit.text import one_line, terminal
 from ls_model_providers.toolkit.tls import INSECURE_WARNING, tls_hint, trust
 
+from ._authz import identify
 from ._checks import CHECKS, FINAL_CHECKS, Check, named
-from ._context import ACCESS_TOKEN_VARIABLE, API_KEY_VARIABLE, Context
+from ._context import (
+    ACCESS_TOKEN_VARIABLE,
+    API_KEY_VARIABLE,
+    DENIED_KEY_VARIABLE,
+    Context,
+    Identity,
+)
 from ._model import CheckResult, Report, RunConfig, UsageError
 
 Progress = Callable[[str], None]
@@ -121,6 +129,7 @@ class _Target(NamedTuple):
     connection_id: int | None
     embedded: bool
     verify: ssl.SSLContext | bool
+    denied_keys: tuple[str, ...] = ()
 
 
 class _Ending(NamedTuple):
@@ -149,14 +158,19 @@ def _checked(config: RunConfig) -> _Target | None:
         connection_id = config.connection_id
         if connection_id is not None:
             connection_id = check_connection_id(connection_id, names("connection_id"))
+        denied = tuple(
+            resolve_key(key, names, environ={}, setting="denied_keys") for key in config.denied_keys
+        )
         base_url = resolve_url(config.base_url, names, environ={})
         if base_url is None:
             return None
         api_key = resolve_key(config.api_key, names, environ={})
+        if api_key in denied:
+            raise ValueError(f"a {names('denied_keys')} is the {names('api_key')} itself")
         verify = trust(config.cacert, insecure=config.insecure, cacert_option=names("cacert"))
     except (ValueError, TypeError, ConfigurationError) as exc:
         raise UsageError(str(exc)) from None
-    return _Target(base_url, api_key, connection_id, False, verify)
+    return _Target(base_url, api_key, connection_id, False, verify, denied)
 
 
 def _limits(config: RunConfig) -> Limits:
@@ -177,7 +191,8 @@ def _target(config: RunConfig) -> Iterator[_Target]:
         raise UsageError(f"no {config.option('base_url')}: {missing_extra('mock', exc)}") from None
     with serve_in_thread(create_app()) as served:
         connection_id = config.connection_id or 1
-        yield _Target(served.base_url + "/", served.token, connection_id, True, True)
+        denied = tuple(config.denied_keys)
+        yield _Target(served.base_url + "/", served.token, connection_id, True, True, denied)
 
 
 def run(config: RunConfig, progress: Progress = lambda _line: None) -> Report:
@@ -345,6 +360,12 @@ def _context(target: _Target, config: RunConfig) -> Context:
         scrub=scrub, variables=variables, spec=load_spec(), max_examples=config.max_examples,
         seed=config.seed, curl_options=tls,
     )  # fmt: skip
+    for number, key in enumerate(target.denied_keys, 1):  # a label each, never the key
+        variable = f"{DENIED_KEY_VARIABLE}_{number}"
+        scrub.add(key, f"${variable}")
+        variables[key] = variable
+        auth = auth_from_api_key(key, base_url=target.base_url)
+        ctx.identities.append(Identity(f"denied key #{number}", guard.client(auth)))
     guard.observers.append(ctx.observe)  # every answer of the run is searched for secrets
     return ctx
 
@@ -353,6 +374,19 @@ def _context(target: _Target, config: RunConfig) -> Context:
 
 
 def _preflight(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending | None:
+    """Is there something to test: the connection, then what kind of user each denied key
+    belongs to (a denied key the server rejects as credentials is a usage error, exit 2)."""
+    ending = _find_connection(ctx, config, wanted)
+    if ending is not None:
+        return ending
+    message = identify(ctx)
+    if message is not None:
+        verdict = f"{config.option('denied_keys')}: {message}"
+        return _Ending(EXIT_USAGE, verdict, _fail("run.configuration", verdict))
+    return None
+
+
+def _find_connection(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending | None:
     """GET the connection (or connection 1) with the credentials: reachable, served, accepted?"""
     probe = wanted or 1
     try:

@@ -28,6 +28,7 @@ OPTIONS = {
     "base_url": "--ls-base-url",
     "api_key": "--ls-api-key",
     "connection_id": "--ls-id",
+    "denied_keys": "--ls-denied-key",
     "max_examples": "--ls-max-examples",
     "max_requests": "--ls-max-requests",
     "deadline": "--ls-deadline",
@@ -41,6 +42,7 @@ def _config(config: pytest.Config) -> RunConfig:
         base_url=config.getoption("--ls-base-url"),
         api_key=config.getoption("--ls-api-key"),
         connection_id=config.getoption("--ls-id"),
+        denied_keys=config.getoption("--ls-denied-key"),
         max_examples=config.getoption("--ls-max-examples"),
         max_requests=config.getoption("--ls-max-requests"),
         deadline=config.getoption("--ls-deadline"),
@@ -62,6 +64,8 @@ def check_options(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "check" in metafunc.fixturenames:
         names = [n for n in check_names() if n not in RUN_NAMES]
+        if not _config(metafunc.config).denied_keys:  # no identities: no authz.* to run
+            names = [n for n in names if not n.startswith("authz.")]
         metafunc.parametrize("check", names, ids=names)
 
 

@@ -1,0 +1,182 @@
+"""Authorization with several identities (issue 18): the ``authz.*`` checks against the served
+mock, healthy and with each regression, and the denied keys never shown anywhere."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ls_model_providers.cli import main
+from ls_model_providers.conformance import Report, RunConfig, run
+from ls_model_providers.mock import ServedMock, create_app, serve_in_thread
+
+from .servers import Override, ls_error
+
+DETAIL = "/api/model-provider-connections/"
+AUTHZ = {
+    "authz.identities", "authz.detail_refused", "authz.no_existence_oracle",
+    "authz.list_refused", "authz.both_directions",
+}  # fmt: skip
+
+
+def _tokens(app: Any) -> dict[str, str]:
+    return {u.username: u.token for u in app.state.mock.data.users}
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[ServedMock, dict[str, str]]]:
+    app = create_app()
+    with serve_in_thread(app) as mock:
+        yield mock, _tokens(app)
+
+
+def _run(mock: ServedMock, denied: list[str], **options: Any) -> Report:
+    return run(RunConfig(base_url=mock.base_url, api_key=mock.token, denied_keys=denied,
+                         max_examples=2, seed=5, **options))  # fmt: skip
+
+
+def _results(report: Report) -> dict[str, Any]:
+    return {r.name: r for r in report.results if r.name.startswith("authz.")}
+
+
+def test_a_run_without_denied_keys_has_no_authz_results(
+    served: tuple[ServedMock, dict[str, str]],
+) -> None:
+    mock, _ = served
+    report = _run(mock, [])
+    assert report.exit_code == 0 and _results(report) == {}
+
+
+def test_label_studios_rules_pass_and_each_kind_is_told_apart(
+    served: tuple[ServedMock, dict[str, str]],
+) -> None:
+    mock, tokens = served
+    report = _run(mock, [tokens["alan"], tokens["grace"]])
+    assert report.exit_code == 0, report.verdict
+    results = _results(report)
+    assert set(results) == AUTHZ
+    told = results["authz.identities"].summary
+    assert "denied key #1: a member of the organisation without a role" in told
+    assert "denied key #2: a user of another organisation" in told
+    assert all(r.outcome in ("pass", "note") for r in results.values())
+
+
+def test_a_denied_personal_access_token_is_refreshed_like_the_main_one() -> None:
+    app = create_app()
+    refresh = app.state.mock.issue_refresh_token(3)  # grace, of the second organisation
+    with serve_in_thread(app) as mock:
+        report = _run(mock, [refresh])
+    assert report.exit_code == 0, report.verdict
+    assert "a user of another organisation" in _results(report)["authz.identities"].summary
+    assert report.methods.get("POST") == 1
+
+
+def test_a_rejected_denied_key_is_a_usage_error_naming_which(
+    served: tuple[ServedMock, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock, tokens = served
+    unknown = "0" * 39 + "1"
+    code = main(["conformance", "--base-url", mock.base_url, "--api-key", mock.token,
+                 "--denied-key", tokens["alan"], "--denied-key", unknown])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert "--denied-key: denied key #2 was rejected as credentials (401" in out
+    assert unknown not in out
+
+
+def _with(rule: Callable[[str, str, dict[str, str]], Any]) -> Any:
+    app = create_app()
+    app.add_middleware(Override, rule=rule)
+    return app
+
+
+def _connection_body(connection_id: int) -> bytes:
+    return json.dumps({"id": connection_id, "provider": "OpenAI", "scope": "Organization"}).encode()
+
+
+def test_another_organisation_reading_a_connection_fails() -> None:
+    app = create_app()
+    grace = _tokens(app)["grace"]
+
+    def no_org_filter(method: str, path: str, headers: dict[str, str]) -> Any:
+        if headers.get("authorization") == f"Token {grace}" and path == f"{DETAIL}1/":
+            return 200, [("content-type", "application/json")], _connection_body(1)
+        return None
+
+    app.add_middleware(Override, rule=no_org_filter)
+    with serve_in_thread(app) as mock:
+        report = _run(mock, [grace], connection_id=1)
+    failed = {r.name: r for r in report.failed}
+    assert report.exit_code == 1 and "authz.detail_refused" in failed, report.verdict
+    assert "denied key #2" not in report.verdict
+    assert any("read connection 1 (200)" in d for d in failed["authz.detail_refused"].details)
+
+
+def test_an_existence_oracle_fails() -> None:
+    app = create_app()
+    grace = _tokens(app)["grace"]
+    org1 = {c["id"] for c in app.state.mock.data.connections if c["organization"] == 1}
+
+    def oracle(method: str, path: str, headers: dict[str, str]) -> Any:
+        wanted = path.removeprefix(DETAIL).rstrip("/")
+        if (
+            headers.get("authorization") == f"Token {grace}"
+            and wanted.isdigit()
+            and int(wanted) in org1
+        ):
+            return ls_error(403, "You do not have permission to perform this action.")
+        return None
+
+    app.add_middleware(Override, rule=oracle)
+    with serve_in_thread(app) as mock:
+        report = _run(mock, [grace], connection_id=1)
+    failed = {r.name: r for r in report.failed}
+    assert set(failed) == {"authz.no_existence_oracle"}, report.verdict
+    assert (
+        'answers 403 "You do not have permission' in failed["authz.no_existence_oracle"].details[0]
+    )
+
+
+def test_a_member_listing_connections_fails() -> None:
+    app = create_app()
+    alan = _tokens(app)["alan"]
+
+    def open_list(method: str, path: str, headers: dict[str, str]) -> Any:
+        if headers.get("authorization") == f"Token {alan}" and path == DETAIL:
+            body = json.dumps([json.loads(_connection_body(i)) for i in (1, 2)]).encode()
+            return 200, [("content-type", "application/json")], body
+        return None
+
+    app.add_middleware(Override, rule=open_list)
+    with serve_in_thread(app) as mock:
+        report = _run(mock, [alan], connection_id=1)
+    failed = {r.name: r for r in report.failed}
+    assert "authz.list_refused" in failed, report.verdict
+    assert "denied key #1" in failed["authz.list_refused"].details[0]
+    assert (
+        ": 1, 2" in failed["authz.list_refused"].details[0]
+        or "(1, 2)" in failed["authz.list_refused"].details[0]
+    )
+
+
+def test_no_denied_key_reaches_any_output(
+    served: tuple[ServedMock, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock, tokens = served
+    junit, report = tmp_path / "r.xml", tmp_path / "r.json"
+    code = main(["conformance", "--base-url", mock.base_url, "--api-key", mock.token,
+                 "--denied-key", tokens["alan"], "--denied-key", tokens["grace"],
+                 "--junit-xml", str(junit), "--json-report", str(report)])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.out
+    shown = captured.out + captured.err + junit.read_text() + report.read_text()
+    assert tokens["alan"] not in shown and tokens["grace"] not in shown
+    assert "denied key #1" in shown and "denied key #2" in shown
+    with pytest.raises(SystemExit) as usage:  # argparse: a mistyped option, its value a key
+        main(["conformance", "--denid-key", tokens["alan"]])
+    assert usage.value.code == 2
+    assert tokens["alan"] not in capsys.readouterr().err
