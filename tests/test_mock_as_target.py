@@ -116,6 +116,15 @@ def test_bearer_claims_are_read_as_label_studio_reads_them(
         assert _ls_error(answer)["detail"] == hc.NOT_PROVIDED
 
 
+@pytest.mark.parametrize(("exp", "status"), [(1000.9, 200), (1000.5, 401), ("1001", 200)])
+def test_exp_is_compared_as_sent_not_truncated(exp: Any, status: int) -> None:
+    # The mock mints access tokens that expire at a fraction of a second; a string is read
+    # as PyJWT reads it, int(exp).
+    with serve_in_thread(create_app(clock=lambda: 1000.5)) as served:
+        answer = hc.send(served.base_url, *hc.bearer(hc.forged(served, "access", exp=exp)))
+    assert answer.status == status
+
+
 @pytest.mark.parametrize(
     ("header", "status", "detail"),
     [

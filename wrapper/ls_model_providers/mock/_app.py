@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import threading
 import time
@@ -198,7 +199,10 @@ class MockState:
             )
         except (jwt.PyJWTError, RecursionError):  # RecursionError: deep JSON, if PyJWT lets it by
             return None
-        exp = django_int(claims.get("exp"))  # as PyJWT reads it: int(exp)
+        # A finite number as it is (the mock's own access tokens expire at a fraction of a
+        # second), anything else as PyJWT reads it: int(exp), refused where int() raises.
+        raw = claims.get("exp")
+        exp = raw if isinstance(raw, int | float) and math.isfinite(raw) else django_int(raw)
         if claims.get("token_type") != token_type or exp is None or exp <= self.clock():
             return None
         # A string, as Label Studio writes it, looked up as Django reads a primary key.
