@@ -29,6 +29,7 @@ from ls_model_providers import (
     ResponseValidationError,
     RetryPolicy,
 )
+from ls_model_providers._constants import MOCK_MAX_REQUEST_BODY
 from tests import hostile
 from tests.helpers import TOKEN, body, jwt
 
@@ -309,5 +310,39 @@ def round3() -> int:
     return failed
 
 
+def mock_rows() -> int:
+    """The mock as a target: each hostile client of ``tests/hostile_clients.py`` against a
+    fresh served mock; how long its answer took and the peak Python memory meanwhile (the mock
+    serves in this process). A row fails unless the answer is Label Studio's status and
+    detail, nothing was logged at ERROR, the mock still serves, and memory stayed under four
+    times the 2.5 MB body limit. Returns the number of failed rows."""
+    from tests import hostile_clients
+
+    print("\n| the client sends the mock | answer | took | peak memory | it managed to send | ok |")
+    print("|---|---|---|---|---|---|")
+    failed = 0
+    for case in hostile_clients.CASES:
+        result = hostile_clients.run(case)
+        answer = result.answer
+        try:
+            detail = str(json.loads(answer.body)["detail"])
+        except (ValueError, KeyError, TypeError):
+            detail = answer.body[:60].decode("latin-1")
+        ok = (
+            answer.status == case.status
+            and detail.startswith(case.detail)
+            and not result.logged
+            and result.after == 200
+            and result.peak < 4 * MOCK_MAX_REQUEST_BODY
+        )
+        failed += not ok
+        print(
+            f"| {case.name} | {answer.status} {detail[:48]} | {result.seconds:.2f} s "
+            f"| {result.peak / MiB:.1f} MiB | {answer.sent / MiB:.1f} MiB | {'yes' if ok else 'NO'} |"
+        )
+    print(f"\nmock body limit {MOCK_MAX_REQUEST_BODY} bytes; {failed} row(s) failed")
+    return failed
+
+
 if __name__ == "__main__":
-    sys.exit(1 if main() + round3() else 0)
+    sys.exit(1 if main() + round3() + mock_rows() else 0)

@@ -531,8 +531,75 @@ def test_mock_banner_prints_a_personal_access_token_for_the_admin(banner: Any) -
         "LABEL_STUDIO_URL",
         "LABEL_STUDIO_API_KEY",
         "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN",
+        "LABEL_STUDIO_DENIED_KEY_MEMBER",
+        "LABEL_STUDIO_DENIED_KEY_OTHER_ORG",
+        "LABEL_STUDIO_DENIED_KEYS",
     }
     assert exports["LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"].count(".") == 2  # a JWT
+
+
+def test_mock_banner_prints_the_denied_keys(banner: Any, tmp_path: Any) -> None:
+    users = default_data().users
+    code, lines, _ = banner()
+    assert code == 0
+    exports = _exports(lines)
+    # alan: a member of the admin's organisation without the role; grace: another organisation.
+    assert exports["LABEL_STUDIO_DENIED_KEY_MEMBER"] == users[1].token
+    assert exports["LABEL_STUDIO_DENIED_KEY_OTHER_ORG"] == users[2].token
+    # What conformance reads for --denied-key, in that order.
+    assert exports["LABEL_STUDIO_DENIED_KEYS"] == f"{users[1].token} {users[2].token}"
+    assert lines.index(next(line for line in lines if "DENIED_KEY_MEMBER" in line)) < lines.index(
+        next(line for line in lines if "curl" in line)
+    ), "pasted with the other exports"
+    data = default_data()
+    data.users = data.users[:1]  # a data file with the admin only
+    path = tmp_path / "admin-only.json"
+    path.write_text(data.to_json())
+    code, lines, _ = banner("--data", str(path))
+    assert code == 0
+    assert not any("DENIED" in line for line in lines)
+
+
+def test_the_mock_banner_pasted_gives_conformance_its_keys(
+    banner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ls_model_providers.conformance import RunConfig
+
+    code, lines, _ = banner()
+    assert code == 0
+    for name, value in _exports(lines).items():
+        monkeypatch.setenv(name, value)
+    config = RunConfig.from_env()
+    users = default_data().users
+    assert (config.api_key, config.denied_keys) == (
+        users[0].token,
+        [users[1].token, users[2].token],
+    )
+
+
+def test_mock_banner_shell_quotes_the_denied_keys(banner: Any, tmp_path: Any) -> None:
+    data = default_data()
+    odd = "k$(touch${IFS}pwned)';`id`"
+    data.users[1].token, data.users[2].token = odd + "1", odd + "2"
+    path = tmp_path / "odd.json"
+    path.write_text(data.to_json())
+    code, lines, _ = banner("--data", str(path))
+    assert code == 0
+    exports = _exports(lines)
+    assert (
+        exports["LABEL_STUDIO_DENIED_KEY_MEMBER"],
+        exports["LABEL_STUDIO_DENIED_KEY_OTHER_ORG"],
+    ) == (
+        odd + "1",
+        odd + "2",
+    )
+    assert exports["LABEL_STUDIO_DENIED_KEYS"] == f"{odd}1 {odd}2"
+    data.users[2].token = "has,a comma"  # would split in two: listed on its own line only
+    path.write_text(data.to_json())
+    code, lines, _ = banner("--data", str(path))
+    assert code == 0
+    assert _exports(lines)["LABEL_STUDIO_DENIED_KEY_OTHER_ORG"] == "has,a comma"
+    assert "LABEL_STUDIO_DENIED_KEYS" not in _exports(lines)
 
 
 def test_mock_banner_shell_quotes_every_value(banner: Any) -> None:

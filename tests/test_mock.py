@@ -333,7 +333,7 @@ def test_fault_spec_parsing() -> None:
 def test_unknown_defect_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown defect"):
         create_app(defects=["gremlins"])
-    assert len(DEFECTS) == 12
+    assert len(DEFECTS) == 15
 
 
 def test_data_round_trips_through_json(tmp_path: Path) -> None:

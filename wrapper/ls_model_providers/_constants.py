@@ -40,6 +40,13 @@ DEFAULT_HEADERS = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCOD
 #: and deadlines overflow the platform's time_t. ``None`` is how to say "no limit".
 MAX_SECONDS = 1_000_000.0
 
+#: The mock reads at most this much of a request body: Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+#: default (2.5 MB; Label Studio 1.23.2 raises its own to 250 MiB, which a mock has no use
+#: for). A token refresh body is about 300 bytes. Past it: a 400, and the connection closed.
+MOCK_MAX_REQUEST_BODY = 2_621_440
+#: ...and waits at most this long for the whole body (a client's default read timeout).
+MOCK_REQUEST_BODY_SECONDS = 30.0
+
 MAX_ID = 2**63 - 1
 ENDPOINT_PATH = "api/model-provider-connections/"
 TOKEN_REFRESH_PATH = "api/token/refresh/"  # noqa: S105 - a path, not a password

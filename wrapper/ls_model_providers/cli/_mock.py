@@ -14,7 +14,7 @@ import textwrap
 from typing import Any
 
 from ls_model_providers._args import check_api_key
-from ls_model_providers._constants import ENDPOINT_PATH, ENV_API_KEY, ENV_URL
+from ls_model_providers._constants import ENDPOINT_PATH, ENV_API_KEY, ENV_DENIED_KEYS, ENV_URL
 from ls_model_providers.toolkit.exits import EXIT_OK, EXIT_USAGE, ConfigurationError, missing_extra
 from ls_model_providers.toolkit.text import terminal
 
@@ -23,6 +23,13 @@ from ._snapshot import add_mock_option
 
 #: The admin's personal access token, in the mock's banner (the README's examples read it).
 PAT_VARIABLE = "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"
+#: Denied keys, in the mock's banner: legacy tokens of users who must not read the admin's
+#: connections (conformance --denied-key): a member of the admin's organisation without the
+#: role, and a user of another organisation.
+DENIED_MEMBER_VARIABLE = "LABEL_STUDIO_DENIED_KEY_MEMBER"
+DENIED_OTHER_ORG_VARIABLE = "LABEL_STUDIO_DENIED_KEY_OTHER_ORG"
+#: What separates keys in $LABEL_STUDIO_DENIED_KEYS (a key holding one is not listed there).
+_SEPARATORS = frozenset(" \t\n\r\x0b\x0c,")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -190,6 +197,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"  export {ENV_URL}={q(base_url)}")
     print(f"  export {ENV_API_KEY}={q(admin.token)}")
     print(f"  export {PAT_VARIABLE}={q(state.issue_refresh_token(admin.id))}")
+    denied = [
+        (DENIED_MEMBER_VARIABLE, data.member_without_role()),
+        (DENIED_OTHER_ORG_VARIABLE, data.other_organisation_user()),
+    ]
+    keys = [(variable, user.token) for variable, user in denied if user is not None]
+    for variable, key in keys:  # a --data file may hold neither
+        print(f"  export {variable}={q(key)}")
+    if keys and not any(set(key) & _SEPARATORS for _, key in keys):
+        # What conformance reads for --denied-key: the same keys, member first (#1).
+        print(f"  export {ENV_DENIED_KEYS}={q(' '.join(key for _, key in keys))}")
     tls = "--cacert CA.pem " if args.certfile else ""
     endpoint = f"{base_url}/{ENDPOINT_PATH}{sample}/"
     print(f'  curl {tls}-H "Authorization: Token ${ENV_API_KEY}" {q(endpoint)}')

@@ -8,14 +8,21 @@ Routes (everything else is Label Studio's HTML 404 page):
 * ``/api/model-provider-connections/{id}/`` - GET/HEAD/OPTIONS; other methods 405.
 * ``POST /api/token/refresh/`` - personal access token refresh -> ``{"access": ...}``.
 * ``GET|POST /api/token/`` - list / create the caller's personal access token.
-* ``GET /api/current-user/whoami`` - the authenticated user.
+* ``GET /api/current-user/whoami`` - the authenticated user, as Label Studio 1.23.2 shows it.
 * ``GET /docs/api/schema/json/`` - the served OpenAPI schema (our fragment; with the
   ``community`` defect, without the model provider connection paths, as Community serves it).
 * ``GET /_mock/stats`` - request, status and injected-fault counters (mock only).
 
-Order of checks, as Django REST framework does it: authentication (401), permission
-(403), method (405), then the object lookup (404). Every error body has Label Studio's
-keys: ``id``, ``status_code``, ``version``, ``detail``, ``exc_info``.
+Order of checks, as Django REST framework does it: authentication (401), the role check
+(403), method (405), then the object lookup (404, or 403 from the object permission: who may
+read what is ``_access.py``). Every error body has Label Studio's keys: ``id``,
+``status_code``, ``version``, ``detail``, ``exc_info``.
+
+Client input is read as Label Studio reads it, and nothing a client sends is a 500: a request
+body through ``_Views.json_body`` (at most ``MOCK_MAX_REQUEST_BODY`` bytes, as Django's
+``DATA_UPLOAD_MAX_MEMORY_SIZE``; then RFC 8259 JSON, depth-limited), the ``Authorization``
+header in ``_Views.authenticate`` (split as DRF and simplejwt split it), integers in ids,
+pages and token claims with ``django_int``.
 
 With ``snapshot=`` the recorded answers replace the mock's own (``_replay.py``).
 """
@@ -24,26 +31,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import jwt
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
-from ls_model_providers._constants import MAX_ID
+from ls_model_providers._body import JSONRejected, loads
+from ls_model_providers._constants import MAX_ID, MOCK_MAX_REQUEST_BODY, MOCK_REQUEST_BODY_SECONDS
 from ls_model_providers._spec import load_spec
 
+from . import _access as access
 from ._data import MockData, User, default_data
 from ._faults import DEFECTS, FaultPlan
 
@@ -56,14 +66,32 @@ __all__ = ["MockState", "create_app"]
 
 MOCK_VERSION = "2.30.0+ls-model-providers-mock"
 ALLOW = "GET, HEAD, OPTIONS"
-#: The views answer every method themselves (Starlette would send its own 405).
-ANY = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT"]
+#: RFC 9110's methods and PATCH: the ones ``/_mock/stats`` counts by name.
+_HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT"})  # fmt: skip
 NOT_PROVIDED = "Authentication credentials were not provided."
 LEGACY_DISABLED = "Authentication token no longer valid: legacy token authentication has been disabled for this organization"
 NOT_FOUND = "No ModelProviderConnection matches the given query."
+NO_PERMISSION = "You do not have permission to perform this action."
 UNKNOWN_TOKEN = "Invalid token."  # noqa: S105 - DRF's message, not a token
+#: Django's RequestDataTooBig, past DATA_UPLOAD_MAX_MEMORY_SIZE.
+TOO_BIG = "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."
 #: DRF's parsers, as a ModelViewSet's OPTIONS lists them on Label Studio.
 PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+#: ``core.permissions.all_permissions`` of Label Studio 1.23.2, in its order: what its whoami
+#: lists as ``permissions`` for every user.
+PERMISSIONS = (
+    "organizations.create", "organizations.view", "organizations.change", "organizations.delete",
+    "organizations.invite", "projects.create", "projects.view", "projects.change",
+    "projects.delete", "projects.reset_cache", "tasks.create", "tasks.view", "tasks.change",
+    "tasks.delete", "views.reset", "annotations.create", "annotations.view",
+    "annotations.change", "annotations.delete", "actions.perform", "predictions.any",
+    "avatar.any", "labels.create", "labels.view", "labels.change", "labels.delete",
+    "models.create", "models.view", "models.change", "models.delete",
+    "model_provider_connection.create", "model_provider_connection.view",
+    "model_provider_connection.change", "model_provider_connection.delete", "webhooks.view",
+    "webhooks.change", "users.token.any", "storages.view", "storages.change", "storages.sync",
+    "views.view", "views.create", "views.change", "views.delete",
+)  # fmt: skip
 #: The schema paths a Community server does not have (model provider connections).
 _ENTERPRISE = re.compile(r"/api/model-provider-connections(/|$)")
 #: A DefaultRouter detail route: the lookup, then an optional format suffix.
@@ -74,6 +102,35 @@ PAGE_404 = (
     "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>404 | Label Studio</title></head>"
     "<body><h1>404</h1><p>Page not found</p></body></html>"
 )
+
+
+def django_int(value: object) -> int | None:
+    """``value`` as Django reads an integer (``int()``: an id lookup, a page number, a token's
+    ``user_id``; PyJWT reads ``exp`` the same way), or None where ``int()`` raises: "²" is a
+    digit to ``str.isdigit`` but no int, 5,000 digits are over Python's limit, ``inf``
+    overflows, ``None`` and lists are no numbers."""
+    try:
+        return int(value)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def person(user: User, *, masked: bool) -> dict[str, Any]:
+    """A user as Label Studio's user serializers show one. ``masked``: no longer a member
+    of the viewer's organisation, shown as "Deleted User" (BaseUserSerializer's
+    ``to_representation``)."""
+    if masked:
+        return {"id": user.id, "first_name": "Deleted", "last_name": "User", "email": "Deleted",
+                "avatar": user.avatar, "username": "Deleted"}  # fmt: skip
+    return {"id": user.id, "first_name": user.first_name, "last_name": user.last_name,
+            "email": user.email, "avatar": user.avatar, "username": user.username}  # fmt: skip
+
+
+def _initials(user: User) -> str:
+    """``User.get_initials`` of Label Studio 1.23.2."""
+    if user.first_name and user.last_name:
+        return user.first_name[:1] + user.last_name[:1]
+    return user.first_name[:1] or user.last_name[:1] or user.email[:2]
 
 
 def unknown_provider() -> str:
@@ -98,6 +155,9 @@ class MockState:
     clock: Callable[[], float]
     list_page_size: int | None = None
     replay: Replay | None = None
+    #: Bytes and seconds a request body may take (``MOCK_MAX_REQUEST_BODY``, ...SECONDS).
+    max_body: int = MOCK_MAX_REQUEST_BODY
+    body_seconds: float = MOCK_REQUEST_BODY_SECONDS
     stats: Counter[str] = attrs.field(factory=Counter)
     methods: Counter[str] = attrs.field(factory=Counter)
     refresh_tokens: dict[int, str] = attrs.field(factory=dict)
@@ -107,7 +167,9 @@ class MockState:
         with self._lock:
             self.stats[key] += 1
             if method:
-                self.methods[method] += 1
+                # Any token is a method to HTTP: counted by name, a client could grow this
+                # counter by one key per request. HTTP's own methods by name, others as one.
+                self.methods[method if method in _HTTP_METHODS else "other"] += 1
 
     def issue_refresh_token(self, user_id: int) -> str:
         """A personal access token (refresh JWT) for a user, as ``POST /api/token/`` makes."""
@@ -127,6 +189,8 @@ class MockState:
         return jwt.encode(claims, self.jwt_secret, algorithm="HS256")
 
     def _decode(self, token: str, token_type: str) -> User | None:
+        """The user of a valid, unexpired token of this type, or None. The mock's secret is
+        public, so anyone can sign claims: every claim is read as something to refuse."""
         try:
             claims = jwt.decode(
                 token,
@@ -135,19 +199,17 @@ class MockState:
                 # exp is checked below against the injectable clock, not the wall clock.
                 options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
             )
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, RecursionError):  # RecursionError: deep JSON, if PyJWT lets it by
             return None
-        exp = claims.get("exp")
-        if (
-            claims.get("token_type") != token_type
-            or not isinstance(exp, int | float)
-            or exp <= self.clock()
-        ):
+        # A finite number as it is (the mock's own access tokens expire at a fraction of a
+        # second), anything else as PyJWT reads it: int(exp), refused where int() raises.
+        raw = claims.get("exp")
+        exp = raw if isinstance(raw, int | float) and math.isfinite(raw) else django_int(raw)
+        if claims.get("token_type") != token_type or exp is None or exp <= self.clock():
             return None
-        user_id = claims.get("user_id")  # a string, as Label Studio writes it
-        return (
-            self.data.user(int(user_id)) if isinstance(user_id, str) and user_id.isdigit() else None
-        )
+        # A string, as Label Studio writes it, looked up as Django reads a primary key.
+        user_id = django_int(claims.get("user_id"))
+        return self.data.user(user_id) if user_id is not None else None
 
 
 def create_app(
@@ -218,19 +280,19 @@ def create_app(
     views = _Views(state)
     app = Starlette(
         routes=[
-            Route("/api/model-provider-connections/", views.connections, methods=ANY),
-            Route("/api/model-provider-connections", views.connections, methods=ANY),
-            Route("/api/model-provider-connections/{id}/", views.connection, methods=ANY),
+            Route("/api/model-provider-connections/", _AnyMethod(views.connections)),
+            Route("/api/model-provider-connections", _AnyMethod(views.connections)),
+            Route("/api/model-provider-connections/{id}/", _AnyMethod(views.connection)),
             # Label Studio serves a path without its trailing slash as if it had one
             # (its CommonMiddlewareAppendSlashWithoutRedirect: no redirect).
-            Route("/api/model-provider-connections/{id}", views.connection, methods=ANY),
-            Route("/api/token/refresh/", views.token_refresh, methods=ANY),
-            Route("/api/token/", views.token, methods=ANY),
-            Route("/api/current-user/whoami", views.whoami, methods=ANY),
+            Route("/api/model-provider-connections/{id}", _AnyMethod(views.connection)),
+            Route("/api/token/refresh/", _AnyMethod(views.token_refresh)),
+            Route("/api/token/", _AnyMethod(views.token)),
+            Route("/api/current-user/whoami", _AnyMethod(views.whoami)),
             Route("/docs/api/schema/json/", views.schema),
             Route("/api/version", views.version),
             Route("/_mock/stats", views.stats),
-            Route("/{path:path}", views.not_found, methods=ANY),
+            Route("/{path:path}", _AnyMethod(views.not_found)),
         ]
     )
     app.state.mock = state
@@ -257,28 +319,24 @@ class _Views:
         return JSONResponse(body, status, headers=headers)
 
     def authenticate(self, request: Request) -> tuple[User | None, Response | None]:
-        """(user, None) or (None, 401 response), like LS's authentication classes."""
-        header = request.headers.get("authorization", "")
-        scheme, _, rest = header.partition(" ")
-        parts = rest.split()
+        """(user, None) or (None, 401 response), like LS's authentication classes.
+
+        The header is split as DRF's TokenAuthentication and simplejwt split it: its raw
+        (latin-1) bytes at ASCII white space. ``Token`` in any case, then exactly one key of
+        UTF-8; ``Bearer`` exactly so (simplejwt compares bytes), then exactly one token."""
+        words = request.headers.get("authorization", "").encode("latin-1").split()
+        scheme = words[0] if words else b""
         failure: str | None = None
         user: User | None = None
-        if scheme.lower() == "token":
-            if not parts:
+        if scheme.lower() == b"token":
+            if len(words) == 1:
                 failure = "Invalid token header. No credentials provided."
-            elif len(parts) > 1:
+            elif len(words) > 2:
                 failure = "Invalid token header. Token string should not contain spaces."
             else:
-                user = self.s.data.user_by_token(parts[0])
-                if user is None:
-                    failure = UNKNOWN_TOKEN
-                elif not user.is_active:
-                    # DRF's TokenAuthentication, before Label Studio's legacy-token check.
-                    user, failure = None, "User inactive or deleted."
-                elif not self.s.legacy_tokens:
-                    user, failure = None, LEGACY_DISABLED
-        elif scheme.lower() == "bearer" and len(parts) == 1:
-            token = parts[0]
+                user, failure = self.legacy_token_user(words[1])
+        elif scheme == b"Bearer" and len(words) == 2:
+            token = words[1].decode("latin-1")
             if "any_bearer" in self.s.defects:
                 user = self.s.data.users[0]
             else:
@@ -299,22 +357,58 @@ class _Views:
             return None, self.error(401, failure or NOT_PROVIDED, headers)
         return user, None
 
+    async def json_body(
+        self, request: Request, headers: dict[str, str]
+    ) -> tuple[Any, Response | None]:
+        """The request body as DRF's JSONParser gives it (``{}`` when there is none), or the
+        400 refusing it. Read as Django reads it (``read_body``): past the limit, Django's
+        ``RequestDataTooBig`` message and the connection closed, the rest never read."""
+        try:
+            content = await read_body(request, self.s.max_body, self.s.body_seconds)
+        except BodyRefused as refused:
+            return None, self.error(400, str(refused), {**headers, "Connection": "close"})
+        except ClientDisconnect:  # nobody is left to answer
+            self.s.count("client_gone")
+            return None, Response(status_code=400)
+        if not content:
+            return {}, None
+        try:
+            return loads(content), None
+        except JSONRejected as exc:
+            # DRF's ParseError, which quotes the decoder; the limits are the client's own
+            # (RFC 8259, 64 levels), where Label Studio's JSONParser lets a RecursionError
+            # through as a 500.
+            reason = exc.__context__ if isinstance(exc.__context__, ValueError) else exc
+            return None, self.error(400, f"JSON parse error - {reason}", headers)
+
+    def legacy_token_user(self, key: bytes) -> tuple[User | None, str | None]:
+        """DRF's TokenAuthentication, then Label Studio's legacy-token check: (user, None)
+        or (None, why)."""
+        try:
+            user = self.s.data.user_by_token(key.decode())
+        except UnicodeDecodeError:
+            return None, "Invalid token header. Token string should not contain invalid characters."
+        if user is None:
+            return None, UNKNOWN_TOKEN
+        if not user.is_active:
+            return None, "User inactive or deleted."
+        if not self.s.legacy_tokens:
+            return None, LEGACY_DISABLED
+        return user, None
+
     def render(self, conn: dict[str, Any], viewer: User) -> dict[str, Any]:
         body = dict(conn)
         creator = self.s.data.user(conn["created_by"]) if conn["created_by"] is not None else None
         if creator is None:
             body["created_by"] = None
         else:
-            body["created_by"] = {"id": creator.id, "first_name": creator.first_name, "last_name": creator.last_name,
-                                  "email": creator.email, "avatar": creator.avatar}  # fmt: skip
-            if self.s.created_by_username:
-                body["created_by"]["username"] = creator.username
-            if creator.removed or creator.organization != viewer.organization:
-                # Label Studio's user serializer masks a creator who is no longer a member
-                # of the viewer's organisation, and adds `username` while doing so (seen on
-                # the real serializer: even where `username` is not otherwise sent).
-                body["created_by"].update(first_name="Deleted", last_name="User", email="Deleted",
-                                          username="Deleted")  # fmt: skip
+            # Label Studio's user serializer masks a creator who is no longer a member of the
+            # viewer's organisation, and adds `username` while doing so (seen on the real
+            # serializer: even where `username` is not otherwise sent, as on 1.23.2).
+            masked = creator.removed or creator.organization != viewer.organization
+            body["created_by"] = person(creator, masked=masked)
+            if not self.s.created_by_username and not masked:
+                del body["created_by"]["username"]
         if self.s.model_params == "string" and "model_params" in conn:
             body["model_params"] = json.dumps(conn["model_params"])
         defects = self.s.defects
@@ -350,17 +444,22 @@ class _Views:
         return response
 
     def gate(self, request: Request) -> tuple[User | None, dict[str, str], Response | None]:
-        """DRF's order on the view set's routes: authentication (401), then the view
-        permission (403). The user, the headers every answer carries, or the refusal."""
+        """DRF's order on the view set's routes: authentication (401), then the view's role
+        check (403, ``_access.role_allows``), for every method. The user, the headers every
+        answer carries, or the refusal. The organisation filter and the object permission
+        come later, with the rows (``rows``, ``_access.object_allows``)."""
         headers = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
         user, failure = self.authenticate(request)
         if failure:
             return None, headers, failure
         assert user is not None
-        if not user.can_view:
-            refused = self.error(403, "You do not have permission to perform this action.", headers)
-            return user, headers, refused
+        if not access.role_allows(user, self.s.defects):
+            return user, headers, self.error(403, NO_PERMISSION, headers)
         return user, headers, None
+
+    def rows(self, user: User) -> list[dict[str, Any]]:
+        """The view set's queryset for this user, by id (``_access.visible``)."""
+        return sorted(access.visible(self.s.data.connections, user, self.s.defects), key=lambda c: c["id"])  # fmt: skip
 
     def connection_response(self, request: Request) -> Response:
         lookup = _LOOKUP.fullmatch(request.path_params["id"])
@@ -385,17 +484,17 @@ class _Views:
             meta = {"name": "Model Provider Connection Instance", "description": "",
                     "renders": ["application/json"], "parses": PARSES}  # fmt: skip
             return JSONResponse(meta, headers=headers)
-        raw_id = lookup["pk"]
-        try:
-            connection_id = int(raw_id)
-        except ValueError:
+        connection_id = django_int(lookup["pk"])
+        if connection_id is None:
             if "500_non_integer_id" in self.s.defects:
                 self.s.count("status_500")
                 return HTMLResponse("<h1>Server Error (500)</h1>", 500)
             return self.error(404, "Not found.", headers)
-        conn = self.s.data.connection(connection_id, user.organization)
-        if conn is None:
+        conn = next((c for c in self.rows(user) if c["id"] == connection_id), None)
+        if conn is None:  # DRF's get_object: the queryset's 404, then the object permission
             return self.error(404, NOT_FOUND, headers)
+        if not access.object_allows(user, conn, self.s.defects):
+            return self.error(403, NO_PERMISSION, headers)
         self.s.count("status_200")
         content = json.dumps(self.render(conn, user), separators=(",", ":")).encode()
         media_type = "text/plain" if "wrong_content_type" in self.s.defects else "application/json"
@@ -416,10 +515,7 @@ class _Views:
         elif method == "HEAD" and replay.answers["head"]["status"] != 200:
             response = replay.answer("head")
         else:
-            try:  # as Django's int(): "²" isdigit() but is no int, and 5,000 digits are too long
-                connection_id = int(raw_id) if raw_id.isascii() else None
-            except ValueError:
-                connection_id = None
+            connection_id = django_int(raw_id) if raw_id.isascii() else None
             if connection_id is None:
                 response = replay.answer("non_integer_id")
             else:
@@ -457,11 +553,9 @@ class _Views:
             page_size = size if recorded["form"] == "paginated" else None
             headers = dict(recorded["headers"])
         else:
-            rows = sorted(
-                (c for c in self.s.data.connections if c["organization"] == user.organization),
-                key=lambda c: c["id"],
-            )
-            bodies, page_size = [self.render(c, user) for c in rows], self.s.list_page_size
+            # No object permission on a list: DRF checks objects on the detail route only.
+            bodies = [self.render(c, user) for c in self.rows(user)]
+            page_size = self.s.list_page_size
         content: Any = bodies if page_size is None else self.page(request, bodies, page_size)
         if isinstance(content, Response):
             return content
@@ -484,11 +578,8 @@ class _Views:
         to ``isdigit`` but no int, 5,000 digits are too long) or a page past the end."""
         pages = max(1, -(-len(bodies) // size))
         text = request.query_params.get("page") or "1"
-        try:
-            number = pages if text == "last" else int(text)
-        except ValueError:
-            number = 0
-        if not 1 <= number <= pages:
+        number = pages if text == "last" else django_int(text)
+        if number is None or not 1 <= number <= pages:
             return self.error(404, "Invalid page.", {"Allow": ALLOW})
         url = request.url
         previous = (
@@ -533,10 +624,9 @@ class _Views:
             if replay is not None and replay.answers["method_not_allowed"]["status"] == 405:
                 return replay.answer("method_not_allowed", method=request.method)
             return self.error(405, f'Method "{request.method}" not allowed.', allow)
-        try:
-            payload = await request.json()
-        except ValueError:
-            return self.error(400, "JSON parse error", allow)
+        payload, refused = await self.json_body(request, allow)
+        if refused is not None:
+            return refused
         refresh = payload.get("refresh") if isinstance(payload, dict) else None
         if not isinstance(refresh, str):
             return self.error(
@@ -572,12 +662,42 @@ class _Views:
         return self.error(405, f'Method "{request.method}" not allowed.', allow)
 
     async def whoami(self, request: Request) -> Response:
+        """Label Studio 1.23.2's ``UserWhoAmIAPI``, a RetrieveAPIView of the caller, rendered
+        by ``BaseWhoAmIUserSerializer`` (users/serializers.py): its fields in its order.
+        ``active_organization`` is how a client tells a member of its own organisation from
+        a user of another; ``permissions`` lists every permission whatever the role (1.23.2
+        returns ``all_permissions`` as it is), so it says nothing about the role."""
         user, failure = self.authenticate(request)
         if failure:
             return failure
         assert user is not None
-        return JSONResponse({"id": user.id, "email": user.email, "username": user.username,
-                             "first_name": user.first_name, "last_name": user.last_name})  # fmt: skip
+        allow = {"Allow": ALLOW, "Vary": "Accept, Authorization, Cookie"}
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            return self.error(405, f'Method "{request.method}" not allowed.', allow)
+        if request.method == "OPTIONS":  # DRF's name for the class UserWhoAmIAPI
+            meta = {"name": "User Who Am Iapi", "description": "",
+                    "renders": ["application/json"], "parses": PARSES}  # fmt: skip
+            return JSONResponse(meta, headers=allow)
+        shown = person(user, masked=user.removed)  # removed: masked as in a connection
+        owner = self.s.data.owner(user.organization)
+        body = {
+            **{key: shown[key] for key in ("id", "first_name", "last_name", "username", "email")},
+            "last_activity": "2026-03-02T10:15:30.123456Z",
+            "custom_hotkeys": {},
+            "avatar": shown["avatar"],
+            "initials": "DU" if user.removed else _initials(user),
+            "phone": "",
+            "active_organization": user.organization,
+            "active_organization_meta": {"title": f"Organization {user.organization}",
+                                         "email": owner.email if owner else ""},
+            "allow_newsletters": None,
+            "date_joined": "2026-01-05T08:00:00.654321Z",
+            "permissions": list(PERMISSIONS),
+        }  # fmt: skip
+        response = JSONResponse(body, headers=allow)
+        if request.method == "HEAD":
+            response.body = b""  # the headers (Content-Length included) are the GET's
+        return response
 
     async def version(self, request: Request) -> Response:
         # Label Studio answers /api/version without auth (Community and Enterprise).
@@ -606,6 +726,43 @@ class _Views:
                 "faults": dict(self.s.faults.stats),
             }
         )
+
+
+class BodyRefused(Exception):
+    """A request body the mock will not read further (its message is the answer's detail)."""
+
+
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The request body, at most ``limit`` bytes read in ``seconds``, as Django bounds it
+    with ``DATA_UPLOAD_MAX_MEMORY_SIZE``: a declared ``Content-Length`` over the limit is
+    refused before a byte is read; a body without one (chunked) is read chunk by chunk and
+    refused at the first chunk past the limit. Never more than the limit plus one chunk is
+    held. Raises ``BodyRefused``, or Starlette's ``ClientDisconnect``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+        raise BodyRefused(TOO_BIG)
+    body = bytearray()
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise BodyRefused(TOO_BIG)
+    except TimeoutError:
+        raise BodyRefused(f"Request body not received within {seconds:g} seconds.") from None
+    return bytes(body)
+
+
+class _AnyMethod:
+    """A view Starlette routes every method to. Starlette answers its own plain-text 405
+    to a method a function endpoint does not list (``PROPFIND``); Label Studio's views take
+    every method and answer after authentication, with a JSON 405."""
+
+    def __init__(self, view: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = request_response(view)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 class _Truncated(Response):

@@ -62,16 +62,27 @@ class MockData:
     def user(self, user_id: int) -> User | None:
         return next((u for u in self.users if u.id == user_id), None)
 
-    def connection(self, connection_id: int, organization: int) -> dict[str, Any] | None:
-        """The connection if it exists *in this organisation* (others look missing)."""
+    def member_without_role(self) -> User | None:
+        """A member of the admin's organisation (the first user's) whose role may not view
+        connections (``alan``): a denied key the view's role check refuses."""
+        admin = self.users[0]
         return next(
-            (
-                c
-                for c in self.connections
-                if c["id"] == connection_id and c["organization"] == organization
-            ),
+            (u for u in self.users[1:] if u.organization == admin.organization and not u.can_view and _usable(u)),
             None,
-        )
+        )  # fmt: skip
+
+    def other_organisation_user(self) -> User | None:
+        """A user of another organisation whose role may view its own connections (``grace``):
+        a denied key for the admin's rows that only the organisation filter refuses."""
+        admin = self.users[0]
+        return next(
+            (u for u in self.users if u.organization != admin.organization and u.can_view and _usable(u)),
+            None,
+        )  # fmt: skip
+
+    def owner(self, organization: int) -> User | None:
+        """The organisation's creator: its first user here."""
+        return next((u for u in self.users if u.organization == organization), None)
 
     @classmethod
     def from_json(cls, path: str | Path) -> MockData:
@@ -107,6 +118,11 @@ class MockData:
             {"users": [attrs.asdict(u) for u in self.users], "connections": self.connections},
             indent=2,
         )
+
+
+def _usable(user: User) -> bool:
+    """Whether the user's legacy token authenticates it as a member of its organisation."""
+    return user.is_active and not user.removed
 
 
 _SHAPE = 'an object {"users": [...], "connections": [...]}, as MockData.to_json() writes it'

@@ -65,6 +65,27 @@ class ServedMock:
         """The first user's legacy token (an admin of organisation 1)."""
         return self.state.data.users[0].token
 
+    @property
+    def member_token(self) -> str:
+        """A denied key: the legacy token of a member of the admin's organisation whose role
+        may not view connections (``alan`` in the default data). ``LookupError`` if the
+        data has none."""
+        user = self.state.data.member_without_role()
+        if user is None:
+            raise LookupError(
+                "the mock's data has no member of the admin's organisation without the role"
+            )
+        return user.token
+
+    @property
+    def other_org_token(self) -> str:
+        """A denied key: the legacy token of a user of another organisation, who may view its
+        own connections (``grace`` in the default data). ``LookupError`` if the data has none."""
+        user = self.state.data.other_organisation_user()
+        if user is None:
+            raise LookupError("the mock's data has no user of another organisation")
+        return user.token
+
 
 @contextlib.contextmanager
 def serve_in_thread(
