@@ -105,20 +105,33 @@ def interrupts_kept() -> Iterator[None]:
     50 ms later (sooner, it could be raised inside this hook and dropped the same way; one
     landing in another finalizer comes back here)."""
     previous = sys.unraisablehook
+    pending: list[threading.Timer] = []
 
     def hook(unraisable: Any) -> None:
         if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
             timer = threading.Timer(0.05, _thread.interrupt_main)
             timer.daemon = True
+            pending.append(timer)
             timer.start()
         else:
             previous(unraisable)
 
     sys.unraisablehook = hook
+    ended_by_interrupt = False
     try:
         yield
+    except KeyboardInterrupt:
+        ended_by_interrupt = True
+        raise
     finally:
         sys.unraisablehook = previous
+        # A timer still to fire would interrupt the interpreter after the command ended (it
+        # then dies of SIGINT, exit -2): stop it, and end as interrupted if nothing else did.
+        unfired = [t for t in pending if t.is_alive()]
+        for timer in unfired:
+            timer.cancel()
+        if unfired and not ended_by_interrupt:
+            raise KeyboardInterrupt
 
 
 def add_target_options(parser: argparse.ArgumentParser, url_help: str | None = None) -> None:
