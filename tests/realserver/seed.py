@@ -32,6 +32,7 @@ django.setup()
 
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import models, transaction  # noqa: E402
+from lsaddon.roles import role_group  # noqa: E402
 from ml_model_providers.models import ModelProviderConnection  # noqa: E402
 from organizations.models import Organization, OrganizationMember  # noqa: E402
 from rest_framework import serializers  # noqa: E402
@@ -76,7 +77,8 @@ def _users(people: list[dict[str, Any]]) -> tuple[dict[str, User], dict[int, Org
         Token.objects.filter(user=user).delete()
         Token.objects.create(user=user, key=person["token"])
         if person["role"]:
-            user.groups.add(Group.objects.get_or_create(name=person["role"])[0])
+            group = Group.objects.get_or_create(name=role_group(person["role"], org.pk))[0]
+            user.groups.add(group)
     orgs[3].jwt.legacy_api_tokens_enabled = False
     orgs[3].jwt.save()
     return made, orgs

@@ -5,9 +5,11 @@
 
 ``ModelProviderConnection.has_permission`` (the real model, called by Label Studio's
 default ``HasObjectPermission``) reads ``is_administrator``, ``is_owner`` and
-``is_manager``: attributes only Enterprise users have. Enterprise keeps a role per
-organisation member; Community has none, so the role is a Django group here
-("Administrator", "Manager", ...). The owner is the organisation's creator, as
+``is_manager``: attributes only Enterprise users have. Enterprise keeps the role on the
+organisation membership; Community's ``OrganizationMember`` has no role field, so the role
+is a Django group named after the role and the organisation (``role_group``), counted only
+while the user is an active (not removed) member of their active organisation: a role in
+one organisation is none in another. The owner is the organisation's creator, as
 Community's own ``OrganizationMember.is_owner`` says.
 """
 
@@ -23,9 +25,18 @@ ROLES = ("Administrator", "Manager", "Reviewer", "Annotator")
 MANAGING = ("Administrator", "Manager")
 
 
+def role_group(role: str, organization_id: int) -> str:
+    """The name of the group that holds ``role`` in one organisation (seed.py makes them)."""
+    return f"{role} of organisation {organization_id}"
+
+
 class UserRolesMixin(UserMixin):
     def _has_role(self: Any, role: str) -> bool:
-        return bool(self.is_authenticated and self.groups.filter(name=role).exists())
+        org_id = self.active_organization_id
+        if not self.is_authenticated or org_id is None:
+            return False
+        member = self.om_through.filter(organization_id=org_id, deleted_at__isnull=True)
+        return bool(member.exists() and self.groups.filter(name=role_group(role, org_id)).exists())
 
     @property
     def is_owner(self: Any) -> bool:

@@ -25,6 +25,12 @@ REGRESSIONS = {
     "secret_after_first": "api_key kept in every detail answer but the first a process serves",
     "noslash_open": "the route without its trailing slash serves requests without credentials "
     "as the first superuser (a trusted-network fallback left in)",
+    "authz_no_org_filter": "the queryset is no longer filtered by the active organisation and "
+    "the object permission is gone: any user who passes the role check reads and lists every row",
+    "authz_oracle": "the detail is looked up in the whole table, its object permission kept: "
+    "another organisation's row is a 403 where an unknown id is a 404",
+    "authz_no_role_check": "the view-level role check is dropped: a member without the role "
+    "lists every row of the organisation (the object permission still guards the detail)",
 }
 
 
