@@ -60,8 +60,11 @@ def test_label_studios_rules_pass_and_each_kind_is_told_apart(
     results = _results(report)
     assert set(results) == AUTHZ
     told = results["authz.identities"].summary
-    assert "denied key #1: a member of the organisation without a role" in told
-    assert "denied key #2: a user of another organisation" in told
+    assert (
+        "denied key #1 ($LABEL_STUDIO_DENIED_KEY_1 in reproductions): a member of the "
+        "organisation without a role" in told
+    )
+    assert "denied key #2 ($LABEL_STUDIO_DENIED_KEY_2 in reproductions): a user of another" in told
     assert all(r.outcome in ("pass", "note") for r in results.values())
 
 
@@ -73,6 +76,27 @@ def test_a_denied_personal_access_token_is_refreshed_like_the_main_one() -> None
     assert report.exit_code == 0, report.verdict
     assert "a user of another organisation" in _results(report)["authz.identities"].summary
     assert report.methods.get("POST") == 1
+
+
+def test_a_denied_access_token_is_named_after_its_key_in_reproductions() -> None:
+    """Two users' tokens in one run: a reproduction must say whose token it sends."""
+    app = create_app()
+    refresh = app.state.mock.issue_refresh_token(3)  # grace, of the second organisation
+
+    def bearer_reads(method: str, path: str, headers: dict[str, str]) -> Any:
+        # The main key is a legacy Token: any Bearer is grace's access token.
+        if headers.get("authorization", "").startswith("Bearer ") and path == f"{DETAIL}1/":
+            return 200, [("content-type", "application/json")], _connection_body(1)
+        return None
+
+    app.add_middleware(Override, rule=bearer_reads)
+    with serve_in_thread(app) as mock:
+        report = _run(mock, [refresh], connection_id=1)
+    failed = {r.name: r for r in report.failed}
+    assert "authz.detail_refused" in failed, report.verdict
+    repro = failed["authz.detail_refused"].repro or ""
+    assert "'Authorization: Bearer '\"$LABEL_STUDIO_DENIED_ACCESS_TOKEN_1\"" in repro, repro
+    assert "$LABEL_STUDIO_ACCESS_TOKEN" not in repro and refresh not in repro
 
 
 def test_a_rejected_denied_key_is_a_usage_error_naming_which(
@@ -180,3 +204,20 @@ def test_no_denied_key_reaches_any_output(
         main(["conformance", "--denid-key", tokens["alan"]])
     assert usage.value.code == 2
     assert tokens["alan"] not in capsys.readouterr().err
+
+
+def test_the_main_credentials_reading_what_another_organisation_lists_fails(
+    tmp_path: Path,
+) -> None:
+    """No organisation filter at all: both users list every row; the main credentials reading
+    the other organisation's rows is a failure of its own, even for ids both list."""
+    app = create_app(defects=["authz_no_org_filter"])
+    grace = _tokens(app)["grace"]
+    theirs = {c["id"] for c in app.state.mock.data.connections if c["organization"] != 1}
+    with serve_in_thread(app) as mock:
+        report = _run(mock, [grace], connection_id=1)
+    failed = {r.name: r for r in report.failed}
+    assert "authz.both_directions" in failed, report.verdict
+    read = failed["authz.both_directions"].details
+    assert theirs and all(any(f"connection {i}," in d for d in read) for i in theirs), read
+    assert not any("connection 1," in d for d in read)  # its own rows are no leak

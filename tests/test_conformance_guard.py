@@ -185,7 +185,7 @@ def test_the_guard_refuses_writes_before_counting_them() -> None:
 
     http, guard = open_client(
         "http://x.example/", "f" * 40, verify=True, limits=Limits(10, None, 5, 30),
-        on_access_token=lambda _: None, transport=httpx.MockTransport(handler),
+        on_access_token=lambda _access, _refresh: None, transport=httpx.MockTransport(handler),
     )  # fmt: skip
     with http:
         for method in ("DELETE", "PUT", "PATCH", "POST", "TRACE"):

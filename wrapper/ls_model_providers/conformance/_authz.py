@@ -44,13 +44,18 @@ WHOAMI: Final = "api/current-user/whoami"
 REFUSALS: Final = frozenset({403, 404})
 
 
-def _listed_ids(response: httpx.Response) -> list[int] | None:
-    """The ids of a list answer (a JSON array, or DRF's page), or None when it is no list."""
+def _listed(response: httpx.Response) -> dict[int, Any] | None:
+    """The rows of a list answer (a JSON array, or DRF's page), each id with the organisation
+    it names, or None when it is no list."""
     body = json_of(response)
     items = body.get("results") if isinstance(body, dict) else body
     if response.status_code != 200 or not isinstance(items, list):
         return None
-    return [i["id"] for i in items if isinstance(i, dict) and type(i.get("id")) is int]
+    return {
+        i["id"]: i.get("organization")
+        for i in items
+        if isinstance(i, dict) and type(i.get("id")) is int
+    }
 
 
 def _get_list(ctx: Context, identity: Identity | None = None) -> httpx.Response:
@@ -71,7 +76,7 @@ def identify(ctx: Context) -> str | None:
     a denied key is rejected as credentials, else ``None``."""
     if not ctx.identities:
         return None
-    mine = _organization(ctx.send("GET", ctx.base_url + WHOAMI))
+    mine = ctx.organization = _organization(ctx.send("GET", ctx.base_url + WHOAMI))
     for identity in ctx.identities:
         try:
             answer = identity.send("GET", ctx.base_url + WHOAMI)
@@ -97,10 +102,16 @@ def identify(ctx: Context) -> str | None:
 
 
 def _main_ids(ctx: Context) -> list[int]:
-    """The connection under test and the others the main credentials list (cached)."""
+    """The connection under test and the others the main credentials list (cached), rows
+    naming another organisation aside (``authz.both_directions`` judges those)."""
     if ctx.readable is None:
-        listed = _listed_ids(_get_list(ctx)) or []
-        ctx.readable = [ctx.connection_id, *(i for i in listed if i != ctx.connection_id)]
+        listed = _listed(_get_list(ctx)) or {}
+        own = [
+            connection_id
+            for connection_id, owner in listed.items()
+            if owner is None or ctx.organization is None or owner == ctx.organization
+        ]
+        ctx.readable = [ctx.connection_id, *(i for i in own if i != ctx.connection_id)]
     return ctx.readable
 
 
@@ -116,7 +127,10 @@ def _fields(ctx: Context, response: httpx.Response) -> list[str]:
 def identities(ctx: Context) -> Finding | None:
     if not ctx.identities:
         return None
-    said = [f"{i.label}: {i.kind} (told by {i.told_by})" for i in ctx.identities]
+    said = [
+        f"{i.label} (${i.variable} in reproductions): {i.kind} (told by {i.told_by})"
+        for i in ctx.identities
+    ]
     return note("; ".join(said))
 
 
@@ -164,7 +178,14 @@ def no_existence_oracle(ctx: Context) -> Finding | None:
         existing = identity.send("GET", ctx.endpoint(ctx.connection_id))
         unknown = identity.send("GET", ctx.endpoint(UNKNOWN_ID))
         seen = (existing.status_code, detail(existing)), (unknown.status_code, detail(unknown))
-        if seen[0] != seen[1]:
+        if 200 <= existing.status_code < 300:  # authz.detail_refused names the read itself
+            first = first or existing
+            problems.append(
+                f"{identity.label}: an existing connection of another organisation is read "
+                f"({existing.status_code}), an unknown id answers {seen[1][0]}: whether an id "
+                "exists there can be told"
+            )
+        elif seen[0] != seen[1]:
             first = first or existing
             problems.append(
                 f"{identity.label}: an existing connection of another organisation answers "
@@ -188,8 +209,9 @@ def list_refused(ctx: Context) -> Finding | None:
     problems, first = [], None
     for identity in ctx.identities:
         response = _get_list(ctx, identity)
-        listed = _listed_ids(response)
-        identity.listed = listed or []
+        rows = _listed(response)
+        identity.owners = rows or {}
+        identity.listed = listed = list(identity.owners)
         if identity.kind == MEMBER and listed:
             problems.append(
                 f"{identity.label} ({MEMBER}) lists {len(listed)} connection(s) "
@@ -210,14 +232,30 @@ def list_refused(ctx: Context) -> Finding | None:
     return ok("the list route shows no denied user a connection of the main credentials")
 
 
+def _not_mine(ctx: Context, identity: Identity) -> list[int]:
+    """The rows another organisation's user lists that are not the main credentials' own:
+    told by the organisation a row names when both it and the main one are known (so a list
+    route that shows the main credentials every organisation's rows hides none of them),
+    else by the main credentials' own list."""
+    mine = set(_main_ids(ctx))
+    return [
+        connection_id
+        for connection_id, owner in identity.owners.items()
+        if (
+            owner != ctx.organization
+            if owner is not None and ctx.organization is not None
+            else connection_id not in mine
+        )
+    ][:MAX_IDS]
+
+
 @check("authz.both_directions")
 def both_directions(ctx: Context) -> Finding | None:
     theirs = [
         (identity, connection_id)
         for identity in ctx.identities
         if identity.kind == OTHER_ORGANISATION
-        for connection_id in identity.listed[:MAX_IDS]
-        if connection_id not in set(_main_ids(ctx))
+        for connection_id in _not_mine(ctx, identity)
     ]
     if not theirs:
         return None

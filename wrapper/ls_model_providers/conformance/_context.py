@@ -29,6 +29,16 @@ ACCESS_TOKEN_VARIABLE: Final = "LABEL_STUDIO_ACCESS_TOKEN"  # noqa: S105 - a var
 DENIED_KEY_VARIABLE: Final = "LABEL_STUDIO_DENIED_KEY"
 
 
+def access_token_variable(key_variable: str) -> str:
+    """The variable reproductions name an access token by, from its refresh token's:
+    ``$LABEL_STUDIO_ACCESS_TOKEN`` for the main key's, ``$LABEL_STUDIO_DENIED_ACCESS_TOKEN_n``
+    for denied key n's (a reader must tell whose token a request was sent with)."""
+    number = key_variable.removeprefix(f"{DENIED_KEY_VARIABLE}_")
+    return (
+        f"LABEL_STUDIO_DENIED_ACCESS_TOKEN_{number}" if number.isdigit() else ACCESS_TOKEN_VARIABLE
+    )
+
+
 @attrs.define
 class SecretLog:
     """What the run's 2xx answers carried that looks like a credential, every answer read
@@ -54,11 +64,15 @@ class Identity:
 
     label: str
     http: httpx.Client
+    #: The shell variable reproductions name its key by (``LABEL_STUDIO_DENIED_KEY_n``).
+    variable: str = ""
     kind: str = ""
     #: How the kind was learnt (the current-user route, or the list route).
     told_by: str = ""
     #: The connection ids the list route showed it (``authz.list_refused``).
     listed: list[int] = attrs.field(factory=list)
+    #: The organisation each listed row names (``None`` when it names none).
+    owners: dict[int, Any] = attrs.field(factory=dict)
 
     def send(self, method: str, url: str) -> httpx.Response:
         return self.http.send(self.http.build_request(method, url))
@@ -87,6 +101,8 @@ class Context:
     identities: list[Identity] = attrs.field(factory=list)
     #: The ids the main credentials read: the one under test, then the list's (``_authz``).
     readable: list[int] | None = None
+    #: The main credentials' active organisation, from the current-user route (authz runs).
+    organization: Any = None
     _existing: httpx.Response | None = None
 
     def observe(self, answer: Answer, sent: Sent) -> None:

@@ -77,11 +77,11 @@ from ls_model_providers.toolkit.tls import INSECURE_WARNING, tls_hint, trust
 from ._authz import identify
 from ._checks import CHECKS, FINAL_CHECKS, Check, named
 from ._context import (
-    ACCESS_TOKEN_VARIABLE,
     API_KEY_VARIABLE,
     DENIED_KEY_VARIABLE,
     Context,
     Identity,
+    access_token_variable,
 )
 from ._model import CheckResult, Report, RunConfig, UsageError
 
@@ -355,9 +355,11 @@ def _context(target: _Target, config: RunConfig) -> Context:
     scrub.add(target.api_key, f"${API_KEY_VARIABLE}")
     variables = {target.api_key: API_KEY_VARIABLE}
 
-    def on_access_token(token: str) -> None:
-        scrub.add(token, f"${ACCESS_TOKEN_VARIABLE}")
-        variables[token] = ACCESS_TOKEN_VARIABLE
+    def on_access_token(token: str, refresh: str | None) -> None:
+        # Named after the key it stands for: the main key's, or denied key n's.
+        variable = access_token_variable(variables.get(refresh or "", API_KEY_VARIABLE))
+        scrub.add(token, f"${variable}")
+        variables[token] = variable
 
     http, guard = open_client(
         target.base_url, target.api_key, verify=target.verify, limits=_limits(config),
@@ -374,7 +376,7 @@ def _context(target: _Target, config: RunConfig) -> Context:
         scrub.add(key, f"${variable}")
         variables[key] = variable
         auth = auth_from_api_key(key, base_url=target.base_url)
-        ctx.identities.append(Identity(f"denied key #{number}", guard.client(auth)))
+        ctx.identities.append(Identity(f"denied key #{number}", guard.client(auth), variable))
     guard.observers.append(ctx.observe)  # every answer of the run is searched for secrets
     return ctx
 

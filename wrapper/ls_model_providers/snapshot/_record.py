@@ -178,7 +178,7 @@ def record(
     scrub = Scrubber(api_key)
     tokens = [api_key]
 
-    def on_access_token(token: str) -> None:
+    def on_access_token(token: str, _refresh: str | None) -> None:
         scrub.add(token)
         tokens.append(token)
 

@@ -135,6 +135,8 @@ class Unsendable(Exception):
 
 #: Called with every answer the guard reads, whole (its body decoded), and its request.
 Observer = Callable[[Answer, "Sent"], None]
+#: Told each access token a refresh brings, and the refresh token that asked for it.
+AccessTokenHook = Callable[[str, "str | None"], None]
 
 
 class Guard(httpx.BaseTransport):
@@ -146,7 +148,9 @@ class Guard(httpx.BaseTransport):
         limits: the budget (the next request raises ``BudgetExceeded``), the rate, the time one
             request may take whole (connect, send, the complete answer), and the deadline of
             the run, counted from now.
-        on_access_token: called with every access token a refresh answer carries.
+        on_access_token: called with every access token a refresh answer carries, and the
+            refresh token its request sent (``None`` if it cannot be read): which credentials
+            the new token stands for, when several users share the guard.
     """
 
     def __init__(
@@ -155,7 +159,7 @@ class Guard(httpx.BaseTransport):
         *,
         refresh_url: str,
         limits: Limits,
-        on_access_token: Callable[[str], None] = lambda _token: None,
+        on_access_token: AccessTokenHook = lambda _access, _refresh: None,
         max_body_size: int = MAX_BODY_SIZE,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -188,7 +192,7 @@ class Guard(httpx.BaseTransport):
         *,
         verify: ssl.SSLContext | bool = True,
         limits: Limits = Limits(),  # noqa: B008 - frozen
-        on_access_token: Callable[[str], None] = lambda _token: None,
+        on_access_token: AccessTokenHook = lambda _access, _refresh: None,
         transport: httpx.BaseTransport | None = None,
         read_timeout: float | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -333,7 +337,7 @@ class Guard(httpx.BaseTransport):
             del headers["content-encoding"]
             headers.pop("content-length", None)
         if request.method == "POST" and response.status_code == 200:
-            self._note_access_token(content)
+            self._note_access_token(content, request.content)
         return httpx.Response(
             response.status_code,
             headers=headers,
@@ -346,14 +350,19 @@ class Guard(httpx.BaseTransport):
             },
         )
 
-    def _note_access_token(self, content: bytes) -> None:
+    def _note_access_token(self, content: bytes, sent: bytes) -> None:
         try:
             data = loads(content)
         except JSONRejected:
             return
         access = data.get("access") if isinstance(data, dict) else None
-        if isinstance(access, str):
-            self._on_access_token(access)
+        if not isinstance(access, str):
+            return
+        try:  # the refresh request is ours: {"refresh": "..."}
+            refresh = loads(sent).get("refresh")
+        except (JSONRejected, AttributeError):
+            refresh = None
+        self._on_access_token(access, refresh if isinstance(refresh, str) else None)
 
     def _no_answer(self, exc: httpx.TransportError, sent: Sent) -> Exception:
         if self._clock() >= self._end:
@@ -417,7 +426,7 @@ def open_client(
     *,
     verify: ssl.SSLContext | bool,
     limits: Limits,
-    on_access_token: Callable[[str], None],
+    on_access_token: AccessTokenHook,
     transport: httpx.BaseTransport | None = None,
 ) -> tuple[httpx.Client, Guard]:
     """A guard (``Guard.open``) and a client of it with ``api_key``'s credentials."""
