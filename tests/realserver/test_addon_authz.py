@@ -27,8 +27,11 @@ from .test_addon_conformance import SEED, SHAPE_EXAMPLES
 #: The development server, as a shape: personal access tokens are made once per database.
 DEVELOPMENT = "development"
 TARGETS = (DEVELOPMENT, "nginx")
-MEMBER = "denied key #1: a member of the organisation without a role that may view connections"
-OTHER = "denied key #2: a user of another organisation"
+MEMBER = (
+    "denied key #1 ($LABEL_STUDIO_DENIED_KEY_1 in reproductions): a member of the organisation "
+    "without a role that may view connections"
+)
+OTHER = "denied key #2 ($LABEL_STUDIO_DENIED_KEY_2 in reproductions): a user of another organisation"
 #: What each authz regression must fail (first), and what else it may fail. Without the
 #: organisation filter and the object permission, grace reads (200) and lists every row:
 #: a read is also an answer unlike an unknown id's 404.
