@@ -12,7 +12,6 @@ Two kinds of secret:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
@@ -335,15 +334,21 @@ THIRD_PARTY_LOGGERS = (
 )  # fmt: skip
 
 
-@contextlib.contextmanager
-def scrubbing_logs(scrub: Scrubber) -> Iterator[None]:
+class scrubbing_logs:  # lower case: used as a function, ``with scrubbing_logs(scrub):``
     """Keep ``scrub``'s secrets out of httpx's and httpcore's log records emitted in this block
-    (this thread, or this task): the scope of one call."""
-    if _LOG_SCRUBBER not in logging.getLogger("httpx").filters:
-        for name in THIRD_PARTY_LOGGERS:
-            logging.getLogger(name).addFilter(_LOG_SCRUBBER)
-    token = _CALL_SCRUBBER.set(scrub)
-    try:
-        yield
-    finally:
-        _CALL_SCRUBBER.reset(token)
+    (this thread, or this task): the scope of one call. A class, not a generator: it runs on
+    every call, and ``contextlib``'s machinery costs more than the work."""
+
+    __slots__ = ("_scrub", "_token")
+
+    def __init__(self, scrub: Scrubber) -> None:
+        self._scrub = scrub
+
+    def __enter__(self) -> None:
+        if _LOG_SCRUBBER not in logging.getLogger("httpx").filters:
+            for name in THIRD_PARTY_LOGGERS:
+                logging.getLogger(name).addFilter(_LOG_SCRUBBER)
+        self._token = _CALL_SCRUBBER.set(self._scrub)
+
+    def __exit__(self, *_exc: object) -> None:
+        _CALL_SCRUBBER.reset(self._token)
