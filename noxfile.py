@@ -1,8 +1,9 @@
 """Every workflow of the project is a session here. `nox` runs the default ones (CI).
 
-nox                      generated_fresh, lint, typecheck, tests   (the README's test command)
-nox -s generate          regenerate generated/ from openapi/
+nox                      generated_fresh, lint, typecheck, tests, sdk   (the README's test command)
+nox -s realserver soak   real Label Studio, as developed and as deployed; soak and hostile tables (CI)
 nox -s bench             benchmark table vs raw httpx and label-studio-sdk
+nox -s generate          regenerate generated/ from openapi/
 """
 
 from __future__ import annotations
