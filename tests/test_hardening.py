@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
 import subprocess
 import sys
 import time
@@ -164,6 +165,26 @@ def test_the_client_keeps_no_cookies() -> None:
 # -- proxies -----------------------------------------------------------------------------------
 
 
+def _argv(command: str, url: str, key: str) -> list[str]:
+    """Each networked command, aimed at ``url``."""
+    return {
+        "get": ["get", "1", "--base-url", url, "--api-key", key],
+        "conformance": ["conformance", "--base-url", url, "--api-key", key],
+        "snapshot": [
+            "snapshot",
+            "--ids",
+            "1",
+            "-o",
+            os.devnull,
+            "--base-url",
+            url,
+            "--api-key",
+            key,
+        ],
+        "spec-diff": ["spec-diff", "--base-url", url],
+    }[command]
+
+
 @pytest.fixture
 def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
@@ -187,22 +208,7 @@ def test_a_bad_proxy_setting_is_exit_2_naming_the_variable(
 ) -> None:  # fmt: skip
     no_proxy_env.setenv(variable, value)
     url, key = "http://ls.example.com:8080", "f" * 40
-    argv = {
-        "get": ["get", "1", "--base-url", url, "--api-key", key],
-        "conformance": ["conformance", "--base-url", url, "--api-key", key],
-        "snapshot": [
-            "snapshot",
-            "--ids",
-            "1",
-            "-o",
-            "/dev/null",
-            "--base-url",
-            url,
-            "--api-key",
-            key,
-        ],
-        "spec-diff": ["spec-diff", "--base-url", url],
-    }[command]
+    argv = _argv(command, url, key)
     assert main(argv) == 2
     captured = capsys.readouterr()
     text = captured.out + captured.err
@@ -282,22 +288,7 @@ def test_an_invalid_url_is_exit_2_from_every_command(
     url: str, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     key = "f" * 40
-    argv = {
-        "get": ["get", "1", "--base-url", url, "--api-key", key],
-        "conformance": ["conformance", "--base-url", url, "--api-key", key],
-        "snapshot": [
-            "snapshot",
-            "--ids",
-            "1",
-            "-o",
-            "/dev/null",
-            "--base-url",
-            url,
-            "--api-key",
-            key,
-        ],
-        "spec-diff": ["spec-diff", "--base-url", url],
-    }[command]
+    argv = _argv(command, url, key)
     assert main(argv) == 2
     captured = capsys.readouterr()
     text = captured.out + captured.err

@@ -31,7 +31,9 @@ MEMBER = (
     "denied key #1 ($LABEL_STUDIO_DENIED_KEY_1 in reproductions): a member of the organisation "
     "without a role that may view connections"
 )
-OTHER = "denied key #2 ($LABEL_STUDIO_DENIED_KEY_2 in reproductions): a user of another organisation"
+OTHER = (
+    "denied key #2 ($LABEL_STUDIO_DENIED_KEY_2 in reproductions): a user of another organisation"
+)
 #: What each authz regression must fail (first), and what else it may fail. Without the
 #: organisation filter and the object permission, grace reads (200) and lists every row:
 #: a read is also an answer unlike an unknown id's 404.

@@ -123,6 +123,16 @@ def _fields(ctx: Context, response: httpx.Response) -> list[str]:
     return sorted((set(body) & set(ctx.properties)) - {"id"})
 
 
+def _judged(
+    ctx: Context, problems: list[str], first: httpx.Response | None, failed: str, passed: str
+) -> Finding:
+    """A check's finding: a failure with its problems and the first one's reproduction, else
+    a pass."""
+    if problems:
+        return Finding("fail", failed, tuple(problems), ctx.repro(first) if first else None)
+    return ok(passed)
+
+
 @check("authz.identities")
 def identities(ctx: Context) -> Finding | None:
     if not ctx.identities:
@@ -159,13 +169,12 @@ def detail_refused(ctx: Context) -> Finding | None:
             if found:
                 first = first or response
                 problems += [f"{identity.label} ({identity.kind}): {p}" for p in found]
-    if problems:
-        summary = f"a denied user is not refused a connection the main credentials read ({len(problems)} problem(s))"  # fmt: skip
-        return Finding("fail", summary, tuple(problems), ctx.repro(first) if first else None)
-    return ok(
+    return _judged(
+        ctx, problems, first,
+        f"a denied user is not refused a connection the main credentials read ({len(problems)} problem(s))",
         f"{len(ctx.identities)} denied user(s) refused each of {len(ids)} connection(s) the "
-        "main credentials read (403/404 with Label Studio's error body, no connection field)"
-    )
+        "main credentials read (403/404 with Label Studio's error body, no connection field)",
+    )  # fmt: skip
 
 
 @check("authz.no_existence_oracle")
@@ -192,13 +201,12 @@ def no_existence_oracle(ctx: Context) -> Finding | None:
                 f'{seen[0][0]} "{seen[0][1]}", an unknown id {seen[1][0]} "{seen[1][1]}": '
                 "whether an id exists there can be told"
             )
-    if problems:
-        summary = "existence oracle: another organisation's ids answer unlike unknown ones"
-        return Finding("fail", summary, tuple(problems), ctx.repro(first) if first else None)
-    return ok(
+    return _judged(
+        ctx, problems, first,
+        "existence oracle: another organisation's ids answer unlike unknown ones",
         f"to {len(others)} user(s) of another organisation an existing id answers exactly like "
-        "an unknown one"
-    )
+        "an unknown one",
+    )  # fmt: skip
 
 
 @check("authz.list_refused")
@@ -226,10 +234,11 @@ def list_refused(ctx: Context) -> Finding | None:
         else:
             continue
         first = first or response
-    if problems:
-        summary = "the list route shows connections to a user who may not read them"
-        return Finding("fail", summary, tuple(problems), ctx.repro(first) if first else None)
-    return ok("the list route shows no denied user a connection of the main credentials")
+    return _judged(
+        ctx, problems, first,
+        "the list route shows connections to a user who may not read them",
+        "the list route shows no denied user a connection of the main credentials",
+    )  # fmt: skip
 
 
 def _not_mine(ctx: Context, identity: Identity) -> list[int]:
@@ -268,10 +277,9 @@ def both_directions(ctx: Context) -> Finding | None:
                 f"the main credentials read connection {connection_id}, which "
                 f"{identity.label} ({OTHER_ORGANISATION}) lists"
             )
-    if problems:
-        summary = "the main credentials read another organisation's connection"
-        return Finding("fail", summary, tuple(problems), ctx.repro(first) if first else None)
-    return ok(
+    return _judged(
+        ctx, problems, first,
+        "the main credentials read another organisation's connection",
         f"the main credentials are refused the {len(theirs)} connection(s) another "
-        "organisation's user lists"
-    )
+        "organisation's user lists",
+    )  # fmt: skip
