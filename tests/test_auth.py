@@ -188,7 +188,7 @@ def test_refresh_counts_against_the_call_deadline(kind: str) -> None:
 
     def slow_refresh(request: httpx.Request) -> httpx.Response:
         now[0] += 5.0
-        return httpx.Response(503)
+        return ls_error(503, "Service Unavailable")
 
     script = Script(("POST", REFRESH_URL, slow_refresh))
     client = pat(kind, script, retry=RetryPolicy(deadline=4.0), clock=lambda: now[0])
