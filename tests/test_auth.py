@@ -13,6 +13,7 @@ import pytest
 
 from ls_model_providers import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AsyncClient,
     AuthenticationError,
@@ -24,7 +25,7 @@ from ls_model_providers import (
     TokenAuth,
 )
 
-from .helpers import Harness, Script, jwt, ls_error, ok
+from .helpers import Harness, Script, StreamingTransport, jwt, ls_error, ok
 
 BASE = "https://h.example/ls/"
 REFRESH_URL = "https://h.example/ls/api/token/refresh/"
@@ -341,3 +342,34 @@ def test_a_short_lived_access_token_is_used_until_half_its_life(kind: str) -> No
     client.get(1)
     assert script.done()
     assert script.requests[4].headers["Authorization"] == f"Bearer {second}"
+
+
+def test_a_redirected_refresh_is_not_followed(kind: str) -> None:
+    """A 307 would re-send the refresh token to wherever it points: the answer is an error."""
+    moved = httpx.Response(307, headers={"Location": "https://elsewhere.example/collect/"})
+    script = Script(("POST", REFRESH_URL, moved))
+    client = pat(kind, script)
+    with pytest.raises(APIStatusError) as info:
+        client.get(1)
+    assert info.value.status_code == 307
+    assert info.value.method == "POST"
+    assert "token refresh failed" in str(info.value)
+    assert len(script.requests) == 1, "nothing was sent anywhere else"
+    assert client.sleeps == []
+
+
+def test_a_personal_access_token_with_an_http_client_that_has_default_params(kind: str) -> None:
+    access = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL + "?tenant=a", refreshed(access)),
+        ("GET", CONN_URL + "?tenant=a", ok()),
+    )
+    transport = StreamingTransport(script)
+    http: Any = (
+        httpx.Client(params={"tenant": "a"}, transport=transport)
+        if kind == "sync"
+        else httpx.AsyncClient(params={"tenant": "a"}, transport=transport)
+    )
+    assert Harness(kind, None, base_url=BASE, api_key=REFRESH, http_client=http).get(1).id == 1
+    assert "Authorization" not in script.requests[0].headers
+    assert script.requests[1].headers["Authorization"] == f"Bearer {access}"

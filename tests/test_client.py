@@ -4,6 +4,7 @@ both ``Client`` and ``AsyncClient``: URLs, parsing, errors, retries, redirects, 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from typing import Any
@@ -26,12 +27,25 @@ from ls_model_providers import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
     RetryPolicy,
     ServerError,
 )
 
-from .helpers import BASE, TOKEN, Harness, Script, body, ls_error, never, ok, url
+from .helpers import (
+    BASE,
+    TOKEN,
+    Chunks,
+    Harness,
+    Script,
+    StreamingTransport,
+    body,
+    ls_error,
+    never,
+    ok,
+    url,
+)
 from .payloads import UNKNOWN_PROVIDER
 
 
@@ -623,3 +637,228 @@ def test_the_debug_line_times_the_attempt_not_the_wait(
     ).get(1)
     lines = [r.getMessage() for r in caplog.records if "->" in r.getMessage()]
     assert lines[-1].endswith("-> 200 (0.0 ms)"), lines
+
+
+# -- the streaming read: bodies arrive chunk by chunk, as from a socket -----------------------------
+
+
+def test_an_http_client_with_default_params_still_sends_the_credentials(kind: str) -> None:
+    """Default query params take the request through httpx's own builder: it must still carry
+    the Authorization header and the client's default headers."""
+    script = Script(("GET", url(1) + "?tenant=a", ok()))
+    transport = StreamingTransport(script)
+    http: Any = (
+        httpx.Client(params={"tenant": "a"}, transport=transport)
+        if kind == "sync"
+        else httpx.AsyncClient(params={"tenant": "a"}, transport=transport)
+    )
+    assert Harness(kind, None, http_client=http).get(1).id == 1
+    sent = script.requests[0]
+    assert sent.headers["Authorization"] == f"Token {TOKEN}"
+    assert sent.headers["Accept"] == "application/json"
+    assert script.done()
+
+
+def test_no_per_attempt_timeout_is_bounded_by_the_call_deadline(kind: str) -> None:
+    """timeout=None leaves each attempt to the call's deadline (120 s by default)."""
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return ok()
+
+    Harness(kind, Script(("GET", url(1), answer)), timeout=None).get(1)
+    assert set(seen[0]) == {"connect", "read", "write", "pool"}
+    assert all(119.0 < value <= 120.0 for value in seen[0].values()), seen
+
+
+def test_a_partial_timeout_is_completed_by_the_deadline(kind: str) -> None:
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return ok()
+
+    timeout = httpx.Timeout(None, connect=1.0)
+    Harness(
+        kind, Script(("GET", url(1), answer)), timeout=timeout, retry=RetryPolicy(deadline=2.0)
+    ).get(1)
+    assert seen[0]["connect"] == 1.0, "a limit under the deadline is kept"
+    assert all(1.9 < seen[0][name] <= 2.0 for name in ("read", "write", "pool")), seen
+
+
+def test_a_body_dripping_past_the_deadline_ends_the_call(kind: str) -> None:
+    """The deadline is checked between chunks: the bound for a transport that has no
+    deadline of its own (a caller's http_client)."""
+    now = [0.0]
+
+    def tick() -> None:
+        now[0] += 1.0
+
+    def dripping(request: httpx.Request) -> httpx.Response:
+        data = json.dumps(body()).encode()
+        return httpx.Response(200, stream=Chunks(data, size=20, pace=tick))
+
+    client = Harness(kind, dripping, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    with pytest.raises(APITimeoutError, match="deadline of 10 s exceeded") as info:
+        client.get(1)
+    assert info.value.status_code == 200, "the answer had begun"
+    assert client.sleeps == []
+    assert 10.0 < now[0] <= 12.0, "reading stopped at the deadline"
+    stream = client.transport.streams[0]
+    assert stream.served < len(stream.data)
+    assert not client.transport.unclosed()
+
+
+def test_a_body_arriving_within_the_deadline_is_read(kind: str) -> None:
+    now = [0.0]
+
+    def tick() -> None:
+        now[0] += 0.25
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Chunks(json.dumps(body()).encode(), size=100, pace=tick))
+
+    client = Harness(kind, slow, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    assert client.get(1).id == 1
+
+
+@pytest.mark.parametrize(
+    "scenario", ["redirect", "too large", "retried", "undecodable", "status error"]
+)
+def test_every_streamed_response_is_closed(kind: str, scenario: str) -> None:
+    """Each answer is closed once the call is done with it, read or not: a redirect's, an
+    answer over the limit, one that was retried (else its connection never goes back to the
+    pool)."""
+    moved = httpx.Response(
+        301, headers={"Location": "/api/model-provider-connections/1/?moved=1"}, text="moved here"
+    )
+    corrupt = httpx.Response(
+        200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip" * 20)
+    )
+    steps, options, error = {
+        "redirect": ([moved, ok()], {}, None),
+        "too large": ([ok()], {"max_body_size": 100}, ResponseTooLargeError),
+        "retried": ([httpx.Response(503, text="busy" * 30), ok()], {}, None),
+        "undecodable": ([corrupt], {"max_retries": 0}, ResponseValidationError),
+        "status error": ([ls_error(404, "Not found.")], {}, NotFoundError),
+    }[scenario]
+    urls = [url(1), url(1) + "?moved=1"] if scenario == "redirect" else [url(1)] * len(steps)
+    client = Harness(kind, Script(*zip(["GET"] * len(steps), urls, steps, strict=True)), **options)
+    if error is None:
+        client.get(1)
+    else:
+        with pytest.raises(error):
+            client.get(1)
+    assert len(client.transport.streams) == len(steps)
+    assert not client.transport.unclosed()
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["Content-Length", "chunked"])
+def test_an_answer_over_the_limit_is_not_read_to_its_end(kind: str, declared: bool) -> None:
+    data = json.dumps(body(cached_available_models="m" * 5000)).encode()
+    big = (
+        httpx.Response(200, content=data)
+        if declared
+        else httpx.Response(200, stream=httpx.ByteStream(data))
+    )
+    client = Harness(kind, Script(("GET", url(1), big)), max_body_size=1000)
+    with pytest.raises(ResponseTooLargeError) as info:
+        client.get(1)
+    assert info.value.limit == 1000
+    assert info.value.status_code == 200
+    stream = client.transport.streams[0]
+    if declared:
+        assert "Content-Length 5" in str(info.value)
+        assert (stream.served, info.value.body) == (0, b""), "refused before reading a byte"
+    else:
+        assert data.startswith(info.value.body), "what was read before the limit"
+        assert 1000 - stream.size < len(info.value.body) <= 1000
+        assert stream.served <= 1000 + stream.size
+    assert client.sleeps == [], "an answer over the limit is not fetched again"
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw deflate", "gzip, gzip"])
+def test_compressed_bodies_are_decoded_chunk_by_chunk(kind: str, coding: str) -> None:
+    import gzip
+    import zlib
+
+    payload = json.dumps(body(cached_available_models="gpt-4o " * 200)).encode()
+    encode = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "raw deflate": lambda data: zlib.compress(data, wbits=-15),
+        "gzip, gzip": lambda data: gzip.compress(gzip.compress(data)),
+    }[coding]
+    header = "deflate" if coding == "raw deflate" else coding
+    answer = httpx.Response(
+        200, headers={"Content-Encoding": header}, stream=httpx.ByteStream(encode(payload))
+    )
+    detailed = Harness(kind, Script(("GET", url(1), answer))).detailed(1)
+    assert detailed.content == payload
+    assert detailed.parsed.cached_available_models == "gpt-4o " * 200
+
+
+def test_a_corrupt_gzip_body_is_retried(kind: str) -> None:
+    """A 2xx whose compressed body is garbled is malformed: retried like a truncated one."""
+    import gzip
+
+    def corrupt() -> httpx.Response:
+        return httpx.Response(
+            200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip at all")
+        )
+
+    good = httpx.Response(
+        200,
+        headers={"Content-Encoding": "gzip"},
+        stream=httpx.ByteStream(gzip.compress(json.dumps(body()).encode())),
+    )
+    client = Harness(kind, Script(("GET", url(1), corrupt()), ("GET", url(1), good)))
+    assert client.detailed(1).attempts == 2
+    assert len(client.sleeps) == 1
+    client = Harness(
+        kind,
+        Script(("GET", url(1), corrupt())),
+        retry=RetryPolicy(retry_on_malformed_body=False),
+    )
+    with pytest.raises(ResponseValidationError, match="cannot be decoded") as info:
+        client.get(1)
+    assert info.value.malformed
+    assert client.sleeps == []
+
+
+def test_a_gzip_bomb_stops_at_the_limit_of_decoded_bytes(kind: str) -> None:
+    import gzip
+
+    bomb = httpx.Response(
+        200,
+        headers={"Content-Encoding": "gzip"},
+        stream=httpx.ByteStream(gzip.compress(b"\0" * 10_000_000)),
+    )
+    client = Harness(kind, Script(("GET", url(1), bomb)), max_body_size=50_000)
+    with pytest.raises(ResponseTooLargeError) as info:
+        client.get(1)
+    assert len(info.value.body) <= 50_000
+
+
+def test_the_in_process_path_keeps_the_limits(kind: str) -> None:
+    """An in-process transport hands over a body already read: the size limit and the
+    deadline still hold."""
+    client = Harness(kind, Script(("GET", url(1), ok())), stream=False, max_body_size=100)
+    with pytest.raises(ResponseTooLargeError) as info:
+        client.get(1)
+    assert info.value.limit == 100
+    now = [0.0]
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        now[0] += 11.0
+        return ok()
+
+    client = Harness(
+        kind, Script(("GET", url(1), slow)), stream=False,
+        retry=RetryPolicy(deadline=10.0), clock=lambda: now[0],
+    )  # fmt: skip
+    with pytest.raises(APITimeoutError, match="deadline of 10 s exceeded") as timed_out:
+        client.get(1)
+    assert timed_out.value.status_code == 200
+    assert Harness(kind, Script(("GET", url(1), ok())), stream=False).get(1).id == 1

@@ -70,6 +70,26 @@ def test_the_deadline_holds_from_first_byte_sent_to_last_byte_read(
     assert took[0] < DEADLINE + SLACK
 
 
+def test_the_deadline_holds_with_a_transport_of_the_callers_own(kind: str) -> None:
+    """A caller's http_client has no deadline of its own on its sockets: the deadline is
+    checked between chunks, so a body dripping in still ends the call in time."""
+    import httpx
+
+    http: Any = httpx.Client() if kind == "sync" else httpx.AsyncClient()
+    with (
+        hostile.serve(hostile.drip_body) as server,
+        hostile.elapsed() as took,
+        pytest.raises(APITimeoutError, match=r"deadline of 1 s exceeded") as info,
+    ):
+        call(kind, server.base_url, http_client=http)
+    assert took[0] < DEADLINE + SLACK
+    if kind == "sync":  # (asyncio.timeout ends the async call first: the status is not known)
+        assert info.value.status_code == 200, "the answer had begun"
+        http.close()
+    else:
+        asyncio.run(http.aclose())
+
+
 def test_a_per_attempt_timeout_alone_bounds_a_hang(kind: str) -> None:
     policy = RetryPolicy(max_retries=1, backoff_base=0)
     with (
