@@ -190,7 +190,9 @@ def test_json_outside_the_rules_is_a_typed_error(kind: str, content: bytes, why:
         pytest.raises(ResponseValidationError, match=why) as info,
     ):
         call(kind, server.base_url)
-    assert repr(info.value) and str(info.value), "and its text is safe to print"
+    assert not info.value.malformed, "JSON the server meant: not fetched again"
+    assert len(server.requests) == 1
+    assert len(str(info.value)) < 300, "the message names the problem, not the body"
 
 
 def test_a_refresh_that_never_answers_is_bounded_for_every_caller(kind: str) -> None:
