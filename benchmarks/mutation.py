@@ -1,0 +1,667 @@
+"""Mutation testing: can the tests fail when the code is wrong? (``nox -s mutation``)
+
+Not a default session: it takes about half an hour on two cores. It mutates the client core
+and the conformance checks, runs each mutant against the tests that reach the code it
+changed, and prints per module how many mutants the tests killed.
+
+How:
+
+* mutmut (pinned in ``noxfile.py``) mutates every function and method body. It runs the
+  selected tests once to learn which test calls which function, then each mutant, in two
+  forked workers, against only those tests (``-x``: the first failure kills it).
+* mutmut leaves alone what runs at import time: module-level data (the secret word lists,
+  the third-party logger names, the JSON type names) and decorated functions (every
+  conformance check, ``scrubbing_logs``). This file mutates those itself, with mutmut's own
+  operators: the changed statement or function is put into the imported module (a function's
+  ``__code__`` swapped, so registries and decorators see it), and the tests that called code
+  reading it are run in a forked child. ``__all__``, ``__slots__`` and type variables are
+  left out: they are not behaviour.
+* Each module is mutated in a staged copy of the repository (``.nox/mutation-stage/``), with
+  the test files of its group (``GROUPS``): the tests that exercise it, not the whole suite.
+
+What "killed" leaves out:
+
+* *message text*: a mutant that only changes a string literal a person reads, namely a
+  positional argument of an exception class (``raise ValueError("...")``), of a logging call
+  (``log.debug("...")``), or, in the conformance checks, the text of a finding (the summary
+  and details of ``Finding``/``ok``/``note``, and the ``problems``/``summary``/``what``/``form``
+  strings feeding them). They are counted in their own column, not in the score.
+* *equivalent* mutants listed in ``EQUIVALENT`` below, each with why no behaviour can tell
+  it from the original. The table shows the score with and without them.
+
+Usage: ``python benchmarks/mutation.py [--group core|conformance] [--keep] [--survivors]``
+(``--keep`` reuses the staged copy and mutmut's cached results, for a second look).
+"""
+
+from __future__ import annotations
+import __future__
+
+import argparse
+import contextlib
+import inspect
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import CodeType, ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / ".nox" / "mutation-stage"
+PACKAGE = "ls_model_providers"
+
+CORE_TESTS = [
+    "tests/test_client.py",
+    "tests/test_auth.py",
+    "tests/test_secrets.py",
+    "tests/test_retry_policy.py",
+    "tests/test_parser_properties.py",
+    "tests/test_hostile.py",
+    "tests/test_surface.py",
+    "tests/test_tls.py",
+]
+CONFORMANCE_TESTS = ["tests/test_conformance.py", "tests/test_conformance_guard.py"]
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    modules: tuple[str, ...]  # paths under wrapper/ls_model_providers/
+    tests: tuple[str, ...]
+
+
+GROUPS = (
+    Group(
+        "core",
+        ("_engine.py", "_retry.py", "_secrets.py", "_args.py", "_auth.py", "_body.py"),
+        tuple(CORE_TESTS),
+    ),
+    Group("conformance", ("conformance/_checks.py",), tuple(CONFORMANCE_TESTS)),
+)
+
+#: Surviving mutants no behaviour can tell from the original: name -> why.
+EQUIVALENT: dict[str, str] = {}
+
+
+# -- mutants: names, where they are, what they change ------------------------------------------
+@dataclass
+class Mutant:
+    name: str
+    module: str  # the file, relative to the package
+    line: int
+    change: str  # "old -> new", one line
+    text_only: bool
+    status: str = "not run"
+
+
+def _one_line(code: str, limit: int = 70) -> str:
+    text = " ".join(code.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
+REPORT_TEXT_CALLS = {"Finding": 1, "ok": 0, "note": 0}  # first argument that is text
+REPORT_TEXT_NAMES = {"problems", "summary", "what", "form"}
+
+
+class _Describer:
+    """Says where each mutation of one file is and whether it only changes message text."""
+
+    def __init__(self, module_path: Path, cst_module: Any, namespace: dict[str, Any]) -> None:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+        self.cst = cst
+        self.module = cst_module
+        self.report_text = module_path.as_posix().endswith("conformance/_checks.py")
+        wrapper = MetadataWrapper(cst_module, unsafe_skip_copy=True)
+        self.parents = wrapper.resolve(ParentNodeProvider)
+        self.positions = wrapper.resolve(PositionProvider)
+        self.namespace = namespace
+
+    def line(self, node: Any) -> int:
+        return int(self.positions[node].start.line)
+
+    def change(self, mutation: Any) -> str:
+        old = self.module.code_for_node(mutation.original_node)
+        new = self.module.code_for_node(mutation.mutated_node)
+        return f"{_one_line(old)}  ->  {_one_line(new)}"
+
+    def _is_exception(self, name: str) -> bool:
+        value = self.namespace.get(name)
+        return isinstance(value, type) and issubclass(value, BaseException)
+
+    def text_only(self, mutation: Any) -> bool:
+        cst = self.cst
+        node = mutation.original_node
+        if not isinstance(node, cst.SimpleString):
+            return False
+        child, parent = node, self.parents.get(node)
+        while parent is not None:
+            if isinstance(parent, cst.Raise):
+                return True
+            if isinstance(parent, cst.Call) and isinstance(child, cst.Arg):
+                func = parent.func
+                name = func.value if isinstance(func, cst.Name) else None
+                attr = func.attr.value if isinstance(func, cst.Attribute) else None
+                position = list(parent.args).index(child)
+                if child.keyword is None and name is not None and self._is_exception(name):
+                    return True
+                if attr in LOG_METHODS and _names(func.value) & {"log", "logger", "logging"}:
+                    return True
+                if self.report_text:
+                    first = REPORT_TEXT_CALLS.get(name or "")
+                    if first is not None and child.keyword is None and position >= first:
+                        return True
+                    if attr == "append" and _names(func.value) & REPORT_TEXT_NAMES:
+                        return True
+            if self.report_text and isinstance(parent, cst.Assign | cst.AugAssign | cst.AnnAssign):
+                targets = (
+                    [t.target for t in parent.targets]
+                    if isinstance(parent, cst.Assign)
+                    else [parent.target]
+                )
+                if any(_names(t) & REPORT_TEXT_NAMES for t in targets):
+                    return True
+            if isinstance(parent, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+                return False
+            child, parent = parent, self.parents.get(parent)
+        return False
+
+
+def _names(node: Any) -> set[str]:
+    import libcst as cst
+
+    return {node.value} if isinstance(node, cst.Name) else set()
+
+
+def _import_module(relative: str) -> ModuleType:
+    import importlib
+
+    dotted = PACKAGE + "." + relative.removesuffix(".py").replace("/", ".")
+    return importlib.import_module(dotted)
+
+
+def _mutations(path: Path, *, extra: bool) -> tuple[Any, list[Any]]:
+    """mutmut's mutations of a file (``extra``: those mutmut does not run itself)."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper
+    from mutmut.mutation.file_mutation import MutationVisitor
+    from mutmut.mutation.mutators import mutation_operators
+    from mutmut.mutation.pragma_handling import get_ignored_lines
+
+    class EveryFunction(MutationVisitor):  # type: ignore[misc]
+        """mutmut's visitor, also entering decorated functions (their decorators stay)."""
+
+        def _skip_node_and_children(self, node: Any) -> bool:
+            if extra and isinstance(node, cst.FunctionDef) and node.decorators:
+                return False
+            return bool(super()._skip_node_and_children(node))
+
+    code = path.read_text()
+    wrapper = MetadataWrapper(cst.parse_module(code))
+    visitor = EveryFunction(mutation_operators, get_ignored_lines(str(path), code, wrapper))
+    module = wrapper.visit(visitor)
+    return module, list(visitor.mutations)
+
+
+def mutmut_mutants(stage: Path, relative: str) -> list[Mutant]:
+    """mutmut's mutants of one module, named as mutmut names them, described and classified."""
+    from mutmut.mutation.trampoline_templates import mangle_function_name
+
+    path = stage / "src" / PACKAGE / relative
+    module, mutations = _mutations(path, extra=False)
+    describer = _Describer(path, module, vars(_import_module(relative)))
+    classes = {
+        method: statement.name.value
+        for statement in module.body
+        if type(statement).__name__ == "ClassDef" and hasattr(statement.body, "body")
+        for method in statement.body.body
+    }
+    dotted = PACKAGE + "." + relative.removesuffix(".py").replace("/", ".")
+    counters: dict[Any, int] = defaultdict(int)
+    found = []
+    for mutation in mutations:
+        function = mutation.contained_by_top_level_function
+        if function is None:
+            continue
+        counters[function] += 1
+        mangled = mangle_function_name(name=function.name.value, class_name=classes.get(function))
+        found.append(
+            Mutant(
+                name=f"{dotted}.{mangled}__mutmut_{counters[function]}",
+                module=relative,
+                line=describer.line(mutation.original_node),
+                change=describer.change(mutation),
+                text_only=describer.text_only(mutation),
+            )
+        )
+    return found
+
+
+# -- phase 1: stage a copy and let mutmut run ----------------------------------------------------
+def stage(group: Group, keep: bool) -> Path:
+    where = STAGE / group.name
+    if where.exists() and not keep:
+        shutil.rmtree(where)
+    if not where.exists():
+        where.mkdir(parents=True)
+        shutil.copytree(
+            ROOT / "wrapper", where / "src", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        for folder in ("tests", "generated", "openapi"):
+            shutil.copytree(
+                ROOT / folder, where / folder, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        only = [f"src/{PACKAGE}/{module}" for module in group.modules]
+        settings = (
+            "\n[tool.mutmut]\n"
+            'source_paths = ["src"]\n'
+            f"only_mutate = {json.dumps(only)}\n"
+            'also_copy = ["generated/", "openapi/"]\n'
+            f"pytest_add_cli_args_test_selection = {json.dumps(list(group.tests))}\n"
+            'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        )
+        (where / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + settings)
+    return where
+
+
+def run_mutmut(where: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "mutmut", "run", "--max-children", "2"],
+        cwd=where, env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"}, check=True,
+    )  # fmt: skip
+
+
+def mutmut_statuses(where: Path, relative: str) -> dict[str, str]:
+    from mutmut.stats import status_by_exit_code
+
+    meta = where / "mutants" / "src" / PACKAGE / (relative + ".meta")
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    return {name: status_by_exit_code[code] for name, code in codes.items()}
+
+
+# -- phase 2: what mutmut does not mutate ------------------------------------------------------
+@dataclass
+class Extra:
+    """A mutant of module-level code or of a decorated function, and how to put it in place."""
+
+    mutant: Mutant
+    statement: str  # the mutated statement's source, without decorators
+    scope: str  # "function", "class-function", "module", "class"
+    owner: str | None  # the class, for class scopes
+    function: str | None  # the function's name, for function scopes
+    reads: frozenset[str] = frozenset()  # module-level names it binds (module/class scopes)
+
+
+def extra_mutants(stage_dir: Path, relative: str) -> list[Extra]:
+    import libcst as cst
+    from mutmut.mutation.file_mutation import deep_replace
+
+    path = stage_dir / "src" / PACKAGE / relative
+    module, mutations = _mutations(path, extra=True)
+    namespace = vars(_import_module(relative))
+    describer = _Describer(path, module, namespace)
+    dotted = PACKAGE + "." + relative.removesuffix(".py").replace("/", ".")
+    top_of: dict[Any, tuple[Any, Any | None]] = {}
+    for statement in module.body:
+        for node in _walk(statement):
+            top_of[node] = (statement, None)
+        if isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            for inner in statement.body.body:
+                for node in _walk(inner):
+                    top_of[node] = (inner, statement)
+    found: list[Extra] = []
+    counters: dict[str, int] = defaultdict(int)
+    for mutation in mutations:
+        function = mutation.contained_by_top_level_function
+        if function is not None and not function.decorators:
+            continue  # mutmut runs those
+        statement, owner = top_of[mutation.original_node]
+        if _not_behaviour(statement, module.code_for_node(statement)):
+            continue
+        mutated = deep_replace(statement, mutation.original_node, mutation.mutated_node)
+        is_function = isinstance(statement, cst.FunctionDef)
+        if is_function:
+            mutated = mutated.with_changes(decorators=[])
+        source = module.code_for_node(mutated)
+        where = (owner.name.value + "." if owner is not None else "") + (
+            statement.name.value if is_function else "<module>"
+        )
+        counters[where] += 1
+        binds = frozenset() if is_function else frozenset(_bound_names(statement))
+        found.append(
+            Extra(
+                mutant=Mutant(
+                    name=f"{dotted}.{where}__extra_{counters[where]}",
+                    module=relative,
+                    line=describer.line(mutation.original_node),
+                    change=describer.change(mutation),
+                    text_only=describer.text_only(mutation),
+                ),
+                statement=source,
+                scope=("class-" if owner is not None else "")
+                + ("function" if is_function else "module" if owner is None else "class"),
+                owner=owner.name.value if owner is not None else None,
+                function=statement.name.value if is_function else None,
+                reads=binds,
+            )
+        )
+    return found
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _bound_names(statement: Any) -> Iterator[str]:
+    import libcst as cst
+
+    for node in _walk(statement):
+        if isinstance(node, cst.AssignTarget | cst.AnnAssign) and isinstance(node.target, cst.Name):
+            yield node.target.value
+        elif isinstance(node, cst.ClassDef | cst.FunctionDef):
+            yield node.name.value
+
+
+def _not_behaviour(statement: Any, source: str) -> bool:
+    """``__all__``, ``__slots__`` and type variables: nothing a caller can observe."""
+    if set(_bound_names(statement)) & {"__all__", "__slots__"}:
+        return True
+    return bool(re.search(r"=\s*TypeVar\(", source))
+
+
+def _apply(extra: Extra, module: ModuleType) -> None:
+    """Put the mutant in place in the imported module (in a forked child: never undone)."""
+    flags = __future__.annotations.compiler_flag
+    code = compile(
+        extra.statement, module.__file__ or "<mutant>", "exec", flags=flags, dont_inherit=True
+    )
+    if extra.function is not None:
+        scratch = dict(vars(module))
+        exec(code, scratch)  # noqa: S102 - the mutant's own source
+        new = scratch[extra.function].__code__
+        holder = getattr(module, extra.owner) if extra.owner else module
+        raw = inspect.getattr_static(holder, extra.function)
+        if isinstance(raw, property):
+            raw = raw.fget
+        elif isinstance(raw, staticmethod | classmethod):
+            raw = raw.__func__
+        inspect.unwrap(raw).__code__ = new
+        return
+    if extra.owner is not None:
+        scratch = dict(vars(module))
+        exec(code, scratch)  # noqa: S102
+        for name in extra.reads:
+            setattr(getattr(module, extra.owner), name, scratch[name])
+        return
+    old = {name: vars(module).get(name) for name in extra.reads}
+    exec(code, vars(module))  # noqa: S102
+    for name, before in old.items():  # `from ._secrets import X` elsewhere: the same object
+        after = vars(module)[name]
+        for other in list(sys.modules.values()):
+            space = getattr(other, "__dict__", None)
+            ours = (getattr(other, "__name__", "") or "").startswith((PACKAGE, "tests"))
+            shared = isinstance(space, dict) and space.get(name) is before
+            if ours and shared and other is not module:
+                assert isinstance(space, dict)
+                space[name] = after
+
+
+class _Calls:
+    """Which test called which code of the target modules (a profile hook, set per test)."""
+
+    def __init__(self, files: set[str]) -> None:
+        self.files = files
+        self.current: str | None = None
+        self.by_test: dict[str, set[CodeType]] = defaultdict(set)
+        self.duration: dict[str, float] = defaultdict(float)
+
+    def hook(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and self.current is not None and frame.f_code.co_filename in self.files:
+            self.by_test[self.current].add(frame.f_code)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Iterator[None]:
+        self.current = item.nodeid
+        start = time.monotonic()
+        try:
+            return (yield)
+        finally:
+            self.duration[item.nodeid] += time.monotonic() - start
+            self.current = None
+
+
+def _reads(code: CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _reads(const)
+    return names
+
+
+def run_extra(group: Group, where: Path, results_path: Path) -> None:
+    """Phase 2, in its own process: the staged source on sys.path, cwd the stage."""
+    import threading
+
+    import pytest
+
+    os.chdir(where)
+    sys.path.insert(0, str(where / "src"))
+    sys.path.insert(0, str(where))
+    modules = {relative: _import_module(relative) for relative in group.modules}
+    extras = [e for relative in group.modules for e in extra_mutants(where, relative)]
+    files = {str(Path(m.__file__ or "").resolve()) for m in modules.values()}
+    calls = _Calls(files)
+    sys.setprofile(calls.hook)
+    threading.setprofile(calls.hook)
+    base = ["--rootdir=.", "-q", "-p", "no:cacheprovider", "--tb=short"]
+    code = pytest.main([*base, *group.tests], plugins=[calls])
+    sys.setprofile(None)
+    threading.setprofile(None)  # type: ignore[arg-type]
+    if code != 0:
+        raise SystemExit(f"the tests fail without any mutant (exit {code})")
+    pending = []
+    for extra in extras:
+        module = modules[extra.mutant.module]
+        wanted = _tests_reaching(extra, module, calls)
+        if not wanted:
+            extra.mutant.status = "no tests"
+            continue
+        pending.append((extra, module, wanted))
+    _run_forked(pending, calls, base)
+    results_path.write_text(json.dumps([e.mutant.__dict__ for e in extras], indent=1))
+
+
+def _tests_reaching(extra: Extra, module: ModuleType, calls: _Calls) -> list[str]:
+    def relevant(code: CodeType) -> bool:
+        if extra.function is not None:
+            qualname = f"{extra.owner}.{extra.function}" if extra.owner else extra.function
+            return code.co_qualname == qualname or code.co_qualname.startswith(qualname + ".")
+        if extra.owner is not None:
+            return code.co_qualname.startswith(extra.owner + ".")
+        return bool(_reads(code) & extra.reads)
+
+    target = str(Path(module.__file__ or "").resolve())
+    tests = [
+        test
+        for test, codes in calls.by_test.items()
+        if any(c.co_filename == target and relevant(c) for c in codes)
+    ]
+    return sorted(tests, key=lambda t: calls.duration[t])  # quick ones first: -x stops early
+
+
+def _run_forked(
+    pending: list[tuple[Extra, ModuleType, list[str]]], calls: _Calls, base: list[str]
+) -> None:
+    import pytest
+
+    running: dict[int, tuple[Extra, float]] = {}
+
+    def reap(block: bool) -> None:
+        while running:
+            for pid, (extra, deadline) in list(running.items()):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    code = os.waitstatus_to_exitcode(status)
+                    extra.mutant.status = "survived" if code == 0 else "killed"
+                    del running[pid]
+                elif time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    extra.mutant.status = "timeout"
+                    del running[pid]
+            if not block or len(running) < 2:
+                return
+            with contextlib.suppress(OSError):
+                select.select([], [], [], 0.05)
+
+    for extra, module, tests in pending:
+        reap(block=True)
+        budget = 30.0 + 10 * sum(calls.duration[t] for t in tests)
+        pid = os.fork()
+        if pid == 0:  # the child: the mutant in place, then its tests
+            code = 3
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+                _apply(extra, module)
+                code = int(pytest.main([*base, "-x", "--tb=no", *tests]))
+            finally:
+                os._exit(code)
+        running[pid] = (extra, time.monotonic() + budget)
+    while running:
+        reap(block=False)
+        time.sleep(0.05)
+
+
+# -- the table -------------------------------------------------------------------------------------
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+
+
+@dataclass
+class Row:
+    module: str
+    mutants: int = 0
+    text: int = 0
+    equivalent: int = 0
+    killed: int = 0
+    survived: list[Mutant] = field(default_factory=list)
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        f"{'module':<24} {'mutants':>7} {'text':>5} {'killed':>6} {'survived':>8} "
+        f"{'equiv.':>6} {'score':>7} {'w/o equiv.':>10}"
+    )
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        counted = row.mutants - row.text
+        score = 100 * row.killed / counted if counted else 100.0
+        without = counted - row.equivalent
+        score_eq = 100 * row.killed / without if without else 100.0
+        lines.append(
+            f"{row.module:<24} {row.mutants:>7} {row.text:>5} {row.killed:>6} "
+            f"{len(row.survived):>8} {row.equivalent:>6} {score:>6.1f}% {score_eq:>9.1f}%"
+        )
+    return "\n".join(lines)
+
+
+def tally(relative: str, mutants: list[Mutant]) -> Row:
+    row = Row(relative)
+    for mutant in mutants:
+        row.mutants += 1
+        if mutant.text_only:
+            row.text += 1
+        elif mutant.status in KILLED:
+            row.killed += 1
+        else:
+            row.survived.append(mutant)
+            if mutant.name in EQUIVALENT:
+                row.equivalent += 1
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--group", choices=[g.name for g in GROUPS], action="append")
+    parser.add_argument("--keep", action="store_true", help="reuse the staged copy and results")
+    parser.add_argument("--survivors", action="store_true", help="list the text-only survivors too")
+    parser.add_argument("--extra-phase", help=argparse.SUPPRESS)  # internal: phase 2's process
+    args = parser.parse_args(argv)
+    if args.extra_phase:
+        group = next(g for g in GROUPS if g.name == args.extra_phase)
+        where = STAGE / group.name
+        run_extra(group, where, where / "extra-results.json")
+        return 0
+    started = time.monotonic()
+    rows: list[Row] = []
+    for group in GROUPS:
+        if args.group and group.name not in args.group:
+            continue
+        where = stage(group, args.keep)
+        run_mutmut(where)
+        subprocess.run(
+            [sys.executable, __file__, "--extra-phase", group.name],
+            cwd=where, env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"}, check=True,
+        )  # fmt: skip
+        extra = json.loads((where / "extra-results.json").read_text())
+        with _in(where):
+            sys.path[:0] = [str(where / "src"), str(where)]
+            for relative in group.modules:
+                mutants = mutmut_mutants(where, relative)
+                statuses = mutmut_statuses(where, relative)
+                for mutant in mutants:
+                    mutant.status = statuses.get(mutant.name, "not run")
+                mutants += [Mutant(**m) for m in extra if m["module"] == relative]
+                rows.append(tally(relative, mutants))
+    print()
+    print(table(rows))
+    print()
+    listed = {m.name for row in rows for m in row.survived}
+    for row in rows:
+        for mutant in row.survived:
+            why = EQUIVALENT.get(mutant.name)
+            mark = f"equivalent: {why}" if why else mutant.status
+            print(f"  {mutant.module}:{mutant.line} {mutant.name.rsplit('.', 1)[1]} [{mark}]")
+            print(f"      {mutant.change}")
+    stale = sorted(set(EQUIVALENT) - listed)
+    if stale and not args.group:
+        print(f"\nlisted as equivalent but no longer surviving: {', '.join(stale)}")
+    print(f"\n{(time.monotonic() - started) / 60:.1f} minutes")
+    return 0 if all(_score(row) >= 90 for row in rows) else 1
+
+
+def _score(row: Row) -> float:
+    counted = row.mutants - row.text - row.equivalent
+    return 100 * row.killed / counted if counted else 100.0
+
+
+@contextlib.contextmanager
+def _in(folder: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
