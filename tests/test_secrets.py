@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -10,8 +11,20 @@ import httpx
 import pytest
 
 import ls_model_providers
-from ls_model_providers import Client, LabelStudioError, PersonalAccessTokenAuth, TokenAuth
-from ls_model_providers._secrets import Scrubber, is_secret_name, is_secret_value, redact
+from ls_model_providers import (
+    AsyncClient,
+    Client,
+    LabelStudioError,
+    PersonalAccessTokenAuth,
+    TokenAuth,
+)
+from ls_model_providers._secrets import (
+    Scrubber,
+    find_secrets,
+    is_secret_name,
+    is_secret_value,
+    redact,
+)
 
 from . import hostile
 from .helpers import Harness, Script, body, jwt, ls_error, ok, url
@@ -168,6 +181,11 @@ def test_bad_base_urls_are_refused_without_the_password(base_url: str, why: str)
         "accessToken", "refresh_token", "privateKey", "private_key", "private-key", "passphrase",
         "password", "db_password", "credentials_json", "credentials", "apikey", "Authorization",
         "session_cookie", "token", "key",
+        # each word alone makes the name a secret (none of the others is in it):
+        "aws_secret_arn", "secrets", "password_hash", "db_passwd", "passphrase_hint",
+        "credential", "credentials_path", "apikey_header", "privatekey_pem", "pwd",
+        "x_key", "basic_auth", "proxy_authorization",
+        "request_signature",
     ],
 )  # fmt: skip
 def test_secret_names_in_every_spelling(name: str) -> None:
@@ -251,7 +269,7 @@ def test_public_names_are_exported_and_complete() -> None:
     assert public <= exported, public - exported
     for name in exported:
         assert hasattr(ls_model_providers, name), name
-    assert sorted(exported) == sorted(set(ls_model_providers.__all__)), "no duplicates"
+    assert len(ls_model_providers.__all__) == len(exported), "no name listed twice"
 
 
 def test_a_reason_phrase_echoing_the_token_is_scrubbed(kind: str) -> None:
@@ -363,3 +381,78 @@ def test_get_does_not_print_a_token_split_by_an_escape_sequence(
     assert code == 1
     _scrub_check(out, err)
     assert "<redacted>" in err
+
+
+@pytest.mark.parametrize(
+    ("data", "paths"),
+    [
+        ({"keys": [{"api_key": "sk-canary"}]}, ["keys.0.api_key"]),
+        ({"extra": ["note", "sk-proj-" + "a1B2" * 10]}, ["extra.1"]),
+        ([{"token": "t0k3n-canary"}], ["0.token"]),
+        (
+            {"model_params": '{"default": "sk-ant-api03-' + "x" * 40 + '"}'},
+            ["model_params.default"],
+        ),
+        ({"api_key": "********"}, ["api_key"]),
+        ({"api_key": "", "token_type": "Bearer", "max_tokens": 10}, []),
+    ],
+    ids=["object in array", "value in array", "top-level array", "JSON text", "mask", "none"],
+)
+def test_find_secrets_looks_into_arrays_and_json_text(data: Any, paths: list[str]) -> None:
+    found = list(find_secrets(data))
+    assert [f.path for f in found] == paths
+    assert all(f.masked == (f.value == "********") for f in found)
+
+
+LIBRARY_LOGGERS = [
+    "httpx", "httpcore.connection", "httpcore.connection_pool", "httpcore.http11",
+    "httpcore.http2", "httpcore.proxy", "httpcore.socks",
+]  # fmt: skip
+
+
+def test_library_log_records_are_scrubbed_during_a_call_only(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever httpx or httpcore logs while a call runs (each of their loggers: filters are
+    not inherited) has the call's key hidden; the same text logged outside a call, by anyone,
+    is left as it is."""
+    caplog.set_level(logging.DEBUG)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).debug("sent %s", request.headers["Authorization"])
+        return ok()
+
+    Harness(kind, handler, base_url=H, api_key=CANARY).get(1)
+    during = [r for r in caplog.records if r.name in LIBRARY_LOGGERS and r.msg.startswith("sent")]
+    assert sorted(r.name for r in during) == sorted(LIBRARY_LOGGERS)
+    assert all(r.getMessage() == "sent Token <redacted>" for r in during), during
+    caplog.clear()
+    logging.getLogger("httpx").debug("after %s", CANARY)
+    assert [r.getMessage() for r in caplog.records] == [f"after {CANARY}"], "outside any call"
+
+
+def test_httpcore_records_of_a_real_exchange_are_scrubbed(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On a socket, httpcore logs the response headers at DEBUG: a server echoing the key in
+    one must not put it into the application's log."""
+    caplog.set_level(logging.DEBUG)
+    answer = hostile.answer(
+        "200 OK", json.dumps(body()).encode(), content_type="application/json",
+        x_echo=f"Token {CANARY}",
+    )  # fmt: skip
+    with hostile.serve(answer) as server:
+        if kind == "sync":
+            with Client(base_url=server.base_url, api_key=CANARY) as client:
+                assert client.get_connection(1).id == 1
+        else:
+
+            async def main() -> None:
+                async with AsyncClient(base_url=server.base_url, api_key=CANARY) as client:
+                    assert (await client.get_connection(1)).id == 1
+
+            asyncio.run(main())
+    names = {r.name for r in caplog.records}
+    assert "httpcore.http11" in names, names
+    _scrub_check(caplog.text, *(r.getMessage() for r in caplog.records))
