@@ -234,8 +234,8 @@ def mutmut_mutants(stage: Path, relative: str) -> list[Mutant]:
     found = []
     for mutation in mutations:
         function = mutation.contained_by_top_level_function
-        if function is None:
-            continue
+        if type(function).__name__ != "FunctionDef":
+            continue  # class-level statements: mutmut makes no trampoline for them
         counters[function] += 1
         mangled = mangle_function_name(name=function.name.value, class_name=classes.get(function))
         found.append(
@@ -272,6 +272,8 @@ def stage(group: Group, keep: bool) -> Path:
             'also_copy = ["generated/", "openapi/"]\n'
             f"pytest_add_cli_args_test_selection = {json.dumps(list(group.tests))}\n"
             'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+            # A mutant that loops (retrying until a 120 s deadline) is stopped sooner.
+            "timeout_multiplier = 4.0\n"
         )
         (where / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + settings)
     return where
@@ -298,11 +300,10 @@ class Extra:
     """A mutant of module-level code or of a decorated function, and how to put it in place."""
 
     mutant: Mutant
-    statement: str  # the mutated statement's source, without decorators
-    scope: str  # "function", "class-function", "module", "class"
-    owner: str | None  # the class, for class scopes
-    function: str | None  # the function's name, for function scopes
-    reads: frozenset[str] = frozenset()  # module-level names it binds (module/class scopes)
+    statement: str  # the mutated source: a function without decorators, a class, a statement
+    owner: str | None  # the class of a decorated method
+    function: str | None  # the decorated function's name
+    reads: frozenset[str] = frozenset()  # module-level names it binds (else: a function)
 
 
 def extra_mutants(stage_dir: Path, relative: str) -> list[Extra]:
@@ -326,21 +327,30 @@ def extra_mutants(stage_dir: Path, relative: str) -> list[Extra]:
     counters: dict[str, int] = defaultdict(int)
     for mutation in mutations:
         function = mutation.contained_by_top_level_function
-        if function is not None and not function.decorators:
-            continue  # mutmut runs those
+        if isinstance(function, cst.FunctionDef) and _mutmut_runs(function):
+            continue
         statement, owner = top_of[mutation.original_node]
         if _not_behaviour(statement, module.code_for_node(statement)):
             continue
-        mutated = deep_replace(statement, mutation.original_node, mutation.mutated_node)
         is_function = isinstance(statement, cst.FunctionDef)
-        if is_function:
-            mutated = mutated.with_changes(decorators=[])
-        source = module.code_for_node(mutated)
-        where = (owner.name.value + "." if owner is not None else "") + (
-            statement.name.value if is_function else "<module>"
-        )
+        if is_function:  # a decorated function: its code is swapped, its decorators kept
+            mutated = deep_replace(statement, mutation.original_node, mutation.mutated_node)
+            source = module.code_for_node(mutated.with_changes(decorators=[]))
+            where = (owner.name.value + "." if owner is not None else "") + statement.name.value
+            binds: frozenset[str] = frozenset()
+        elif owner is not None:  # in a class body: the class is built again (attrs fields)
+            source = module.code_for_node(
+                deep_replace(owner, mutation.original_node, mutation.mutated_node)
+            )
+            where = owner.name.value
+            binds = frozenset({owner.name.value})
+        else:  # module-level data: the statement is run again in the module
+            source = module.code_for_node(
+                deep_replace(statement, mutation.original_node, mutation.mutated_node)
+            )
+            where = "<module>"
+            binds = frozenset(_bound_names(statement))
         counters[where] += 1
-        binds = frozenset() if is_function else frozenset(_bound_names(statement))
         found.append(
             Extra(
                 mutant=Mutant(
@@ -351,14 +361,24 @@ def extra_mutants(stage_dir: Path, relative: str) -> list[Extra]:
                     text_only=describer.text_only(mutation),
                 ),
                 statement=source,
-                scope=("class-" if owner is not None else "")
-                + ("function" if is_function else "module" if owner is None else "class"),
-                owner=owner.name.value if owner is not None else None,
+                owner=owner.name.value if owner is not None and is_function else None,
                 function=statement.name.value if is_function else None,
                 reads=binds,
             )
         )
     return found
+
+
+def _mutmut_runs(function: Any) -> bool:
+    """mutmut makes trampolines for undecorated functions, static and class methods."""
+    import libcst as cst
+
+    decorators = [d.decorator for d in function.decorators]
+    return not decorators or (
+        len(decorators) == 1
+        and isinstance(decorators[0], cst.Name)
+        and decorators[0].value in ("staticmethod", "classmethod")
+    )
 
 
 def _walk(node: Any) -> Iterator[Any]:
@@ -403,12 +423,6 @@ def _apply(extra: Extra, module: ModuleType) -> None:
         elif isinstance(raw, staticmethod | classmethod):
             raw = raw.__func__
         inspect.unwrap(raw).__code__ = new
-        return
-    if extra.owner is not None:
-        scratch = dict(vars(module))
-        exec(code, scratch)  # noqa: S102
-        for name in extra.reads:
-            setattr(getattr(module, extra.owner), name, scratch[name])
         return
     old = {name: vars(module).get(name) for name in extra.reads}
     exec(code, vars(module))  # noqa: S102
@@ -478,6 +492,9 @@ def run_extra(group: Group, where: Path, results_path: Path) -> None:
         raise SystemExit(f"the tests fail without any mutant (exit {code})")
     pending = []
     for extra in extras:
+        if extra.mutant.text_only:
+            extra.mutant.status = "text (not run)"
+            continue
         module = modules[extra.mutant.module]
         wanted = _tests_reaching(extra, module, calls)
         if not wanted:
@@ -489,21 +506,27 @@ def run_extra(group: Group, where: Path, results_path: Path) -> None:
 
 
 def _tests_reaching(extra: Extra, module: ModuleType, calls: _Calls) -> list[str]:
+    """The tests that ran the mutated function, or code of the module reading the rebound
+    names (a class: its methods too); all that reached the module when none does."""
+    target = str(Path(module.__file__ or "").resolve())
+
     def relevant(code: CodeType) -> bool:
         if extra.function is not None:
             qualname = f"{extra.owner}.{extra.function}" if extra.owner else extra.function
             return code.co_qualname == qualname or code.co_qualname.startswith(qualname + ".")
-        if extra.owner is not None:
-            return code.co_qualname.startswith(extra.owner + ".")
-        return bool(_reads(code) & extra.reads)
+        owners = tuple(name + "." for name in extra.reads)
+        return bool(_reads(code) & extra.reads) or code.co_qualname.startswith(owners)
 
-    target = str(Path(module.__file__ or "").resolve())
-    tests = [
-        test
-        for test, codes in calls.by_test.items()
-        if any(c.co_filename == target and relevant(c) for c in codes)
-    ]
+    reached = {
+        t: [c for c in codes if c.co_filename == target] for t, codes in calls.by_test.items()
+    }
+    tests = [t for t, codes in reached.items() if any(relevant(c) for c in codes)]
+    if not tests and extra.function is None:
+        tests = [t for t, codes in reached.items() if codes]
     return sorted(tests, key=lambda t: calls.duration[t])  # quick ones first: -x stops early
+
+
+NOT_APPLIED = 97
 
 
 def _run_forked(
@@ -519,7 +542,13 @@ def _run_forked(
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if done:
                     code = os.waitstatus_to_exitcode(status)
-                    extra.mutant.status = "survived" if code == 0 else "killed"
+                    extra.mutant.status = (
+                        "survived"
+                        if code == 0
+                        else "not applied"
+                        if code == NOT_APPLIED
+                        else "killed"
+                    )
                     del running[pid]
                 elif time.monotonic() > deadline:
                     os.kill(pid, signal.SIGKILL)
@@ -541,8 +570,12 @@ def _run_forked(
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, 1)
                 os.dup2(devnull, 2)
-                _apply(extra, module)
-                code = int(pytest.main([*base, "-x", "--tb=no", *tests]))
+                try:
+                    _apply(extra, module)
+                except Exception:  # noqa: BLE001 - reported as such, never as a kill
+                    code = NOT_APPLIED
+                else:
+                    code = int(pytest.main([*base, "-x", "--tb=no", *tests]))
             finally:
                 os._exit(code)
         running[pid] = (extra, time.monotonic() + budget)
