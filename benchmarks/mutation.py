@@ -487,7 +487,7 @@ def run_extra(group: Group, where: Path, results_path: Path) -> None:
     base = ["--rootdir=.", "-q", "-p", "no:cacheprovider", "--tb=short"]
     code = pytest.main([*base, *group.tests], plugins=[calls])
     sys.setprofile(None)
-    threading.setprofile(None)  # type: ignore[arg-type]
+    threading.setprofile(None)
     if code != 0:
         raise SystemExit(f"the tests fail without any mutant (exit {code})")
     pending = []

@@ -203,7 +203,8 @@ class Harness:
     def __init__(self, kind: str, handler: Any, *, stream: bool = True, **kwargs: Any) -> None:
         self.kind = kind
         self.sleeps: list[float] = []
-        self.transport: StreamingTransport | httpx.MockTransport | None = None
+        #: The transport built from ``handler`` (``StreamingTransport`` unless ``stream=False``).
+        self.transport: Any = None
         kwargs.setdefault("base_url", BASE)
         if "auth" not in kwargs:
             kwargs.setdefault("api_key", TOKEN)

@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -739,13 +740,14 @@ def test_every_streamed_response_is_closed(kind: str, scenario: str) -> None:
     corrupt = httpx.Response(
         200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip" * 20)
     )
-    steps, options, error = {
+    cases: dict[str, tuple[list[httpx.Response], dict[str, Any], type[Exception] | None]] = {
         "redirect": ([moved, ok()], {}, None),
         "too large": ([ok()], {"max_body_size": 100}, ResponseTooLargeError),
         "retried": ([httpx.Response(503, text="busy" * 30), ok()], {}, None),
         "undecodable": ([corrupt], {"max_retries": 0}, ResponseValidationError),
         "status error": ([ls_error(404, "Not found.")], {}, NotFoundError),
-    }[scenario]
+    }
+    steps, options, error = cases[scenario]
     urls = [url(1), url(1) + "?moved=1"] if scenario == "redirect" else [url(1)] * len(steps)
     client = Harness(kind, Script(*zip(["GET"] * len(steps), urls, steps, strict=True)), **options)
     if error is None:
@@ -787,7 +789,7 @@ def test_compressed_bodies_are_decoded_chunk_by_chunk(kind: str, coding: str) ->
     import zlib
 
     payload = json.dumps(body(cached_available_models="gpt-4o " * 200)).encode()
-    encode = {
+    encode: Callable[[bytes], bytes] = {
         "gzip": gzip.compress,
         "deflate": zlib.compress,
         "raw deflate": lambda data: zlib.compress(data, wbits=-15),
