@@ -373,3 +373,89 @@ def test_a_personal_access_token_with_an_http_client_that_has_default_params(kin
     assert Harness(kind, None, base_url=BASE, api_key=REFRESH, http_client=http).get(1).id == 1
     assert "Authorization" not in script.requests[0].headers
     assert script.requests[1].headers["Authorization"] == f"Bearer {access}"
+
+
+def test_auth_reprs_show_the_length_only() -> None:
+    assert repr(TokenAuth("0123456789abcdef")) == "TokenAuth(token=<16 chars>)"
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    assert repr(auth) == (
+        f"PersonalAccessTokenAuth(refresh_token=<{len(REFRESH)} chars>, url={REFRESH_URL})"
+    )
+
+
+def _padded_access(exp: float, claims_length: int) -> str:
+    """An access JWT whose claims part is ``claims_length`` base64url characters long."""
+    claims = {"exp": exp, "pad": ""}
+    size = len(json.dumps(claims))
+    claims["pad"] = "p" * (claims_length * 3 // 4 - size)
+    token = jwt(claims)
+    assert len(token.split(".")[1]) == claims_length
+    return token
+
+
+@pytest.mark.parametrize(("claims_length", "read"), [(16_384, True), (16_388, False)])
+def test_the_expiry_of_a_huge_access_token_is_not_read(
+    kind: str, claims_length: int, read: bool
+) -> None:
+    """Claims past 16 KiB of base64 are not decoded: such a token is kept until a 401."""
+    now = [1_000_000.0]
+    access = _padded_access(now[0] + 100, claims_length)
+    steps: list[Any] = [("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok())]
+    if read:  # within 30 s of its exp: refreshed first
+        steps.append(("POST", REFRESH_URL, refreshed(access_token(now[0] + 10_000))))
+    steps.append(("GET", CONN_URL, ok()))
+    script = Script(*steps)
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 80
+    client.get(1)
+    assert script.done()
+
+
+def test_an_opaque_access_token_is_kept_until_refused(kind: str) -> None:
+    script = Script(
+        ("POST", REFRESH_URL, refreshed("opaque-access-token-0123")),
+        ("GET", CONN_URL, ok()),
+        ("GET", CONN_URL, ok()),
+    )
+    client = pat(kind, script)
+    client.get(1)
+    client.get(1)
+    assert script.requests[2].headers["Authorization"] == "Bearer opaque-access-token-0123"
+
+
+def test_plain_httpx_refreshes_once_and_sends_once() -> None:
+    access = access_token(time.time() + 3600)
+    script = Script(("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()))
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    with httpx.Client(transport=httpx.MockTransport(script)) as http:
+        assert http.get(CONN_URL, auth=auth).status_code == 200
+    assert script.done()
+    assert len(script.requests) == 2, "no second refresh, no second GET"
+
+
+def test_plain_httpx_gives_up_after_one_refresh_on_401() -> None:
+    token = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(token)),
+        ("GET", CONN_URL, ls_error(401, "nope")),
+        ("POST", REFRESH_URL, refreshed(token)),
+        ("GET", CONN_URL, ls_error(401, "nope")),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    with httpx.Client(transport=httpx.MockTransport(script)) as http:
+        assert http.get(CONN_URL, auth=auth).status_code == 401
+    assert script.done()
+
+
+def test_an_access_token_due_at_once_is_still_sent_through_plain_httpx() -> None:
+    """A clock ahead of the server's makes a fresh token look expired: it is still the best
+    there is (as inside Client), not an empty Authorization header."""
+    now = [1_000_000.0]
+    stale = access_token(now[0] - 60)
+    script = Script(("POST", REFRESH_URL, refreshed(stale)), ("GET", CONN_URL, ok()))
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    with httpx.Client(transport=httpx.MockTransport(script)) as http:
+        assert http.get(CONN_URL, auth=auth).status_code == 200
+    assert script.requests[1].headers["Authorization"] == f"Bearer {stale}"
