@@ -62,6 +62,7 @@ STAGE = ROOT / ".nox" / "mutation-stage"
 PACKAGE = "ls_model_providers"
 
 CORE_TESTS = [
+    "tests/test_body.py",
     "tests/test_client.py",
     "tests/test_auth.py",
     "tests/test_secrets.py",

@@ -384,6 +384,7 @@ def test_deep_nesting_is_refused_and_nothing_recurses(kind: str) -> None:
     client = Harness(kind, Script(("GET", url(1), ok(extra=deep))))
     with pytest.raises(ResponseValidationError, match="nested deeper than 64") as info:
         client.get(1)
+    assert info.value.malformed is False
     assert repr(info.value) == (
         "ResponseValidationError('HTTP 200 with an invalid body: body is not accepted JSON: "
         f"nested deeper than 64 (GET {url(1)})')"
@@ -470,10 +471,26 @@ def test_http_to_https_upgrade_on_same_host_keeps_auth(kind: str) -> None:
     assert script.requests[1].headers["Authorization"] == f"Token {TOKEN}"
 
 
-def test_https_to_http_redirect_is_refused(kind: str) -> None:
-    moved = httpx.Response(302, headers={"Location": url(1, "http://ls.example.com")})
-    with pytest.raises(APIConnectionError, match="refused redirect"):
-        Harness(kind, Script(("GET", url(1), moved))).get(1)
+@pytest.mark.parametrize(
+    ("location", "scheme"),
+    [
+        (url(1, "http://ls.example.com"), "http"),
+        ("abcdefghijklmnopqrstuvwxyz://ls.example.com/", "abcdefghijklmnopqrst"),
+    ],
+    ids=["https to http", "another scheme"],
+)
+def test_a_redirect_that_would_expose_the_credentials_is_refused(
+    kind: str, location: str, scheme: str
+) -> None:
+    moved = httpx.Response(302, headers={"Location": location})
+    client = Harness(kind, Script(("GET", url(1), moved)))
+    with pytest.raises(APIConnectionError) as info:
+        client.get(1)
+    assert str(info.value).startswith(
+        f"refused redirect to {scheme}:// (credentials would travel unencrypted)"
+    ), "the scheme named, at most 20 characters of it"
+    assert info.value.url == url(1)
+    assert client.sleeps == []
 
 
 def test_redirect_loops_are_bounded(kind: str) -> None:

@@ -23,6 +23,7 @@ from ls_model_providers._secrets import (
     find_secrets,
     is_secret_name,
     is_secret_value,
+    mask,
     redact,
 )
 
@@ -456,3 +457,26 @@ def test_httpcore_records_of_a_real_exchange_are_scrubbed(
     names = {r.name for r in caplog.records}
     assert "httpcore.http11" in names, names
     _scrub_check(caplog.text, *(r.getMessage() for r in caplog.records))
+
+
+def test_mask_shows_the_length_only() -> None:
+    assert mask(CANARY) == "<40 chars>"
+    assert mask("") == "<empty>"
+
+
+@pytest.mark.parametrize("count", [3, 40], ids=["few secrets", "indexed"])
+def test_a_discarded_secret_is_shown_again_and_the_others_stay_hidden(count: int) -> None:
+    """A replaced access token is discarded: text quoting it is left alone, every other secret
+    (one sharing its first characters too, one equal to it in another case) stays hidden."""
+    secrets = [f"secret-{i:02d}-{'x' * 10}" for i in range(count)]
+    scrub = Scrubber(*secrets, "CASE-blind-secret", "case-BLIND-secret")
+    scrub.discard(secrets[0])
+    scrub.discard("never-added-secret")
+    scrub.discard("CASE-blind-secret")
+    assert scrub(f"a {secrets[0]} b") == f"a {secrets[0]} b"
+    assert scrub(f"{secrets[1]} {secrets[-1]}") == "<redacted> <redacted>"
+    assert scrub("case-blind-secret") == "<redacted>", "its twin in another case is still held"
+    for secret in secrets[1:]:
+        scrub.discard(secret)
+    assert scrub(" ".join(secrets)) == " ".join(secrets)
+    assert scrub("case-blind-secret!") == "<redacted>!"
