@@ -21,11 +21,12 @@ How:
 
 What "killed" leaves out:
 
-* *message text*: a mutant that only changes a string literal a person reads, namely a
-  positional argument of an exception class (``raise ValueError("...")``), of a logging call
-  (``log.debug("...")``), or, in the conformance checks, the text of a finding (the summary
-  and details of ``Finding``/``ok``/``note``, and the ``problems``/``summary``/``what``/``form``
-  strings feeding them). They are counted in their own column, not in the score.
+* *message text*: a mutant that only changes what a person reads: any change inside a
+  logging call (``log.debug(...)``: it has no other effect), a string literal that is a
+  positional argument of an exception class (``raise ValueError("...")``), or, in the
+  conformance checks, a string literal of a finding's text (the summary and details of
+  ``Finding``/``ok``/``note``, and the ``problems``/``summary``/``what``/``form`` strings feeding
+  them). They are counted in their own column ("text"), not in the score.
 * *equivalent* mutants listed in ``EQUIVALENT`` below, each with why no behaviour can tell
   it from the original. The table shows the score with and without them.
 
@@ -143,9 +144,20 @@ class _Describer:
         value = self.namespace.get(name)
         return isinstance(value, type) and issubclass(value, BaseException)
 
+    def _in_log_call(self, node: Any) -> bool:
+        cst = self.cst
+        while node is not None and not isinstance(node, cst.SimpleStatementLine):
+            func = node.func if isinstance(node, cst.Call) else None
+            if isinstance(func, cst.Attribute) and func.attr.value in LOG_METHODS:
+                return bool(_names(func.value) & {"log"})
+            node = self.parents.get(node)
+        return False
+
     def text_only(self, mutation: Any) -> bool:
         cst = self.cst
         node = mutation.original_node
+        if self._in_log_call(node):  # a log call does nothing but say something
+            return True
         if not isinstance(node, cst.SimpleString):
             return False
         child, parent = node, self.parents.get(node)
