@@ -7,8 +7,8 @@ changed, and prints per module how many mutants the tests killed.
 How:
 
 * mutmut (pinned in ``noxfile.py``) mutates every function and method body. It runs the
-  selected tests once to learn which test calls which function, then each mutant, in two
-  forked workers, against only those tests (``-x``: the first failure kills it).
+  selected tests once to learn which test calls which function, then each mutant, in four
+  forked workers (the socket tests mostly wait), against only those tests (``-x``: the first failure kills it).
 * mutmut leaves alone what runs at import time: module-level data (the secret word lists,
   the third-party logger names, the JSON type names) and decorated functions (every
   conformance check, ``scrubbing_logs``). This file mutates those itself, with mutmut's own
@@ -277,14 +277,15 @@ def stage(group: Group, keep: bool) -> Path:
             shutil.copytree(
                 ROOT / folder, where / folder, ignore=shutil.ignore_patterns("__pycache__")
             )
+        (where / "_fast_first.py").write_text(FAST_FIRST)
         only = [f"src/{PACKAGE}/{module}" for module in group.modules]
         settings = (
             "\n[tool.mutmut]\n"
             'source_paths = ["src"]\n'
             f"only_mutate = {json.dumps(only)}\n"
-            'also_copy = ["generated/", "openapi/"]\n'
+            'also_copy = ["generated/", "openapi/", "_fast_first.py"]\n'
             f"pytest_add_cli_args_test_selection = {json.dumps(list(group.tests))}\n"
-            'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "_fast_first"]\n'
             # A mutant that loops (retrying until a 120 s deadline) is stopped sooner.
             "timeout_multiplier = 4.0\n"
         )
@@ -292,9 +293,23 @@ def stage(group: Group, keep: bool) -> Path:
     return where
 
 
+#: A pytest plugin for the staged runs: the tests on real sockets, which wait in real time,
+#: run last, so the first failing test (``-x``) is usually a quick one.
+FAST_FIRST = """
+SLOW = ("tests/test_hostile.py", "tests/test_tls.py", "tests/test_conformance")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.nodeid.startswith(SLOW))
+"""
+
+#: Workers: the real-socket tests mostly wait, so four keep two cores busy.
+WORKERS = 4
+
+
 def run_mutmut(where: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "mutmut", "run", "--max-children", "2"],
+        [sys.executable, "-m", "mutmut", "run", "--max-children", str(WORKERS)],
         cwd=where, env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"}, check=True,
     )  # fmt: skip
 
@@ -497,7 +512,7 @@ def run_extra(group: Group, where: Path, results_path: Path) -> None:
     calls = _Calls(files)
     sys.setprofile(calls.hook)
     threading.setprofile(calls.hook)
-    base = ["--rootdir=.", "-q", "-p", "no:cacheprovider", "--tb=short"]
+    base = ["--rootdir=.", "-q", "-p", "no:cacheprovider", "-p", "_fast_first", "--tb=short"]
     code = pytest.main([*base, *group.tests], plugins=[calls])
     sys.setprofile(None)
     threading.setprofile(None)
@@ -568,7 +583,7 @@ def _run_forked(
                     os.waitpid(pid, 0)
                     extra.mutant.status = "timeout"
                     del running[pid]
-            if not block or len(running) < 2:
+            if not block or len(running) < WORKERS:
                 return
             with contextlib.suppress(OSError):
                 select.select([], [], [], 0.05)

@@ -274,7 +274,8 @@ def test_connection_errors_are_retried_then_wrapped(kind: str) -> None:
         client.get(1)
     assert not isinstance(info.value, APITimeoutError)
     assert isinstance(info.value.__cause__, httpx.ConnectError)
-    assert "ConnectError" in str(info.value)
+    assert str(info.value).startswith("ConnectError: connection refused")
+    assert (info.value.method, info.value.url, info.value.status_code) == ("GET", url(1), None)
     assert len(client.sleeps) == 2
 
 
@@ -288,6 +289,40 @@ def test_timeouts_raise_api_timeout_error(kind: str) -> None:
     with pytest.raises(APITimeoutError) as info:
         Harness(kind, script).get(1)
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
+    assert str(info.value).startswith("timed out: ReadTimeout")
+    assert (info.value.method, info.value.url, info.value.status_code) == ("GET", url(1), None)
+
+
+def test_a_transport_failure_at_the_deadline_is_the_deadline(kind: str) -> None:
+    now = [0.0]
+
+    def late(request: httpx.Request) -> httpx.Response:
+        now[0] = 10.0  # exactly the deadline
+        raise httpx.ConnectError("refused")
+
+    client = Harness(kind, late, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    with pytest.raises(APITimeoutError, match="deadline of 10 s exceeded") as info:
+        client.get(1)
+    assert (info.value.method, info.value.url, info.value.status_code) == ("GET", url(1), None)
+    assert client.sleeps == []
+
+
+def test_a_failure_quoting_a_foreign_credential_does_not_show_it(kind: str) -> None:
+    """With an httpx.Auth of the caller's own, the header it set is hidden from the error too."""
+    secret = "Bearer foreign-credential-0123456789"
+
+    class Foreign(httpx.Auth):
+        def auth_flow(self, request: httpx.Request) -> Any:
+            request.headers["Authorization"] = secret
+            yield request
+
+    def quoting(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"proxy refused {request.headers['Authorization']}")
+
+    with pytest.raises(APIConnectionError) as info:
+        Harness(kind, quoting, auth=Foreign(), max_retries=0).get(1)
+    assert "foreign-credential" not in str(info.value)
+    assert info.value.url == url(1)
 
 
 def test_other_transport_errors_are_typed_and_not_retried(kind: str) -> None:

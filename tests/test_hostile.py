@@ -64,10 +64,15 @@ def test_the_deadline_holds_from_first_byte_sent_to_last_byte_read(
     with (
         hostile.serve(behaviour) as server,
         hostile.elapsed() as took,
-        pytest.raises(APITimeoutError, match=r"deadline of 1 s exceeded"),
+        pytest.raises(APITimeoutError, match=r"deadline of 1 s exceeded") as info,
     ):
         call(kind, server.base_url)
     assert took[0] < DEADLINE + SLACK
+    assert info.value.method == "GET"
+    assert info.value.url == f"{server.base_url}/api/model-provider-connections/1/"
+    if kind == "sync":  # (asyncio.timeout ends the async call first: the status is not known)
+        begun = behaviour is hostile.drip_body
+        assert info.value.status_code == (200 if begun else None), "whether the answer had begun"
 
 
 def test_the_deadline_holds_with_a_transport_of_the_callers_own(kind: str) -> None:

@@ -25,6 +25,7 @@ from ls_model_providers._secrets import (
     is_secret_value,
     mask,
     redact,
+    secret_values,
 )
 
 from . import hostile
@@ -480,3 +481,65 @@ def test_a_discarded_secret_is_shown_again_and_the_others_stay_hidden(count: int
         scrub.discard(secret)
     assert scrub(" ".join(secrets)) == " ".join(secrets)
     assert scrub("case-blind-secret!") == "<redacted>!"
+
+
+def _objects(levels: int, leaf: Any) -> Any:
+    for _ in range(levels):
+        leaf = {"a": leaf}
+    return leaf
+
+
+def _arrays(levels: int, leaf: Any) -> Any:
+    for _ in range(levels):
+        leaf = [leaf]
+    return leaf
+
+
+def _innermost(value: Any) -> Any:
+    while isinstance(value, dict) and "a" in value:
+        value = value["a"]
+    while isinstance(value, list) and value and isinstance(value[0], list):
+        value = value[0]
+    return value
+
+
+SK = "sk-proj-" + "a1B2" * 10
+
+
+def test_secrets_are_found_and_redacted_64_containers_deep_and_no_deeper() -> None:
+    """The same bound as the JSON the client accepts (64 levels): a secret within it is found
+    and hidden; past it the container itself is replaced, so nothing recurses without end."""
+    assert [f.path for f in find_secrets(_objects(63, {"api_key": "k" * 10}))] == [
+        "a." * 63 + "api_key"
+    ]
+    assert list(find_secrets(_objects(64, {"api_key": "k" * 10}))) == []
+    assert len(list(find_secrets(_arrays(63, [SK])))) == 1
+    assert list(find_secrets(_arrays(64, [SK]))) == []
+    assert _innermost(redact(_objects(63, {"b": 1}))) == {"b": 1}
+    assert _innermost(redact(_objects(64, {"b": 1}))) == "<nested too deeply>"
+    assert _innermost(redact(_arrays(63, ["x"]))) == ["x"]
+    assert _innermost(redact(_arrays(64, ["x"]))) == ["<nested too deeply>"]
+    assert redact(["x", ["y"]], depth=1) == ["x", "<nested too deeply>"]
+
+
+def test_json_text_is_redacted_inside_and_left_alone_without_secrets() -> None:
+    """model_params sent as text: a key inside is hidden, the rest kept (non-ASCII as is);
+    text holding no secret comes back exactly as it was."""
+    data = {
+        "model_params": '{"api_key": "' + "k" * 12 + '", "note": "é"}',
+        "list_text": '["' + SK + '", "ok"]',
+        "plain": '{"n":1}',
+        "not_json": "{ not json }",
+    }
+    assert redact(data) == {
+        "model_params": '{"api_key": "<redacted>", "note": "é"}',
+        "list_text": '["<redacted>", "ok"]',
+        "plain": '{"n":1}',
+        "not_json": "{ not json }",
+    }
+    assert [f.path for f in find_secrets(data)] == ["model_params.api_key", "list_text.0"]
+
+
+def test_secret_values_are_the_strings_to_scrub() -> None:
+    data = {"api_key": "k" * 12, "masked_key": "********", "list": [SK], "empty_token": ""}
+    assert list(secret_values(data)) == ["k" * 12, SK]
