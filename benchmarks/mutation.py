@@ -63,6 +63,7 @@ STAGE = ROOT / ".nox" / "mutation-stage"
 PACKAGE = "ls_model_providers"
 
 CORE_TESTS = [
+    "tests/test_args.py",
     "tests/test_body.py",
     "tests/test_client.py",
     "tests/test_auth.py",
@@ -93,7 +94,81 @@ GROUPS = (
 )
 
 #: Surviving mutants no behaviour can tell from the original: name -> why.
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "ls_model_providers._engine.xǁRunǁ__init____mutmut_4": "the first step is set by next() before took() reads it",
+    "ls_model_providers._engine.xǁConfigǁ__init____mutmut_21": "timeout_max only skips building a capped Timeout: _timeout returns equal limits either way",
+    "ls_model_providers._engine.xǁConfigǁ__init____mutmut_23": "as _21: the cap computed when not needed equals the caller's limits",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_4": "any other method name sends the GET through build_request: the same request, built slower",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_5": "as _4",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_11": "header names are case-blind (httpx.Headers)",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_12": "header names are case-blind",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_23": "the merged-headers cache rebuilt on every call: the same headers",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_26": "as _23: the cache key never matches, the headers are rebuilt equal",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_34": "header names are case-blind",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_35": "header names are case-blind",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_37": "the parsed-URL cache bypassed: the same URL parsed again",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_38": "as _37",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_40": "the URL cache cleared at 257 entries instead of 256: a bound on memory, not a behaviour",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_41": "as _40",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_47": "as_dict() of the same Timeout: an equal dict",
+    "ls_model_providers._engine.xǁConfigǁrequest__mutmut_61": "httpx upper-cases the method",
+    "ls_model_providers._engine.xǁCallǁ_get_once__mutmut_3": "the generation of a Token auth is never read (only a personal access token has one)",
+    "ls_model_providers._engine.xǁCallǁ_get_once__mutmut_19": "httpx upper-cases the method",
+    "ls_model_providers._engine.xǁCallǁ_get_once__mutmut_39": "the header is ours, and config.scrub already hides its secrets",
+    "ls_model_providers._engine.xǁCallǁ_authorization__mutmut_15": "needs_refresh(g) is 'generation still g, or due'; still g means nobody refreshed, so still due",
+    "ls_model_providers._engine.xǁCallǁ_authorization__mutmut_22": "after a successful refresh current_bearer() is never None: the '' is never reached",
+    "ls_model_providers._engine.xǁCallǁ_refresh_once__mutmut_12": "httpx upper-cases the method",
+    "ls_model_providers._engine.xǁCallǁ_failure__mutmut_19": "retryable None is as false as False",
+    "ls_model_providers._engine.xǁCallǁ_read__mutmut_14": "reader is set before any use that reads it",
+    "ls_model_providers._engine.xǁCallǁ_read__mutmut_51": "retryable None is as false as False",
+    "ls_model_providers._engine.xǁCallǁ_read__mutmut_57": "the reader's messages quote only coding names it knows and zlib's text, nothing the server chose",
+    "ls_model_providers._engine.xǁCallǁ_read__mutmut_59": "as _57",
+    "ls_model_providers._engine.xǁCallǁ_read__mutmut_60": "as _57 (and header names are case-blind)",
+    "ls_model_providers._engine.xǁCallǁ_read__mutmut_75": "only the debug line's figure (its log call is counted as text)",
+    "ls_model_providers._engine.xǁCallǁ_read__mutmut_77": "as _75",
+    "ls_model_providers._engine.xǁCallǁ_timeout__mutmut_2": "without the shortcut the cap is computed: min() of limits under the remaining time gives the same limits",
+    "ls_model_providers._engine.xǁCallǁ_timeout__mutmut_7": "at maximum == remaining, min(limit, remaining) is the limit: the same Timeout",
+    "ls_model_providers._engine.xǁCallǁ_redirect__mutmut_5": "unreachable: httpx sets next_request on every redirect it does not follow",
+    "ls_model_providers._engine.xǁCallǁ_redirect__mutmut_6": "unreachable, as _5",
+    "ls_model_providers._engine.xǁCallǁ_redirect__mutmut_7": "unreachable, as _5",
+    "ls_model_providers._engine.xǁCallǁ_redirect__mutmut_8": "unreachable, as _5",
+    "ls_model_providers._engine.xǁCallǁ_scrubber__mutmut_9": "rpartition and partition agree on 'Scheme token' (one space)",
+    "ls_model_providers._engine.xǁCallǁ_transport_failure__mutmut_10": "header names are case-blind",
+    "ls_model_providers._engine.xǁCallǁ_transport_failure__mutmut_16": "at the deadline no retry fits (may_retry needs elapsed + delay < deadline)",
+    "ls_model_providers._engine.xǁCallǁ_transport_failure__mutmut_25": "as _16",
+    "ls_model_providers._engine.xǁCallǁ_transport_failure__mutmut_57": "retryable None is as false as False",
+    "ls_model_providers._auth.xǁTokenAuthǁauth_flow__mutmut_3": "header names are case-blind",
+    "ls_model_providers._auth.xǁTokenAuthǁauth_flow__mutmut_4": "header names are case-blind",
+    "ls_model_providers._auth.x__jwt_exp__mutmut_8": "unpadded base64 is never 1 mod 4 long: no claims part is 16,385 characters and decodes",
+    "ls_model_providers._auth.x__jwt_exp__mutmut_17": "base64 decoding accepts surplus '=': len % 4 of them decodes as -len % 4 does",
+    "ls_model_providers._auth.x__jwt_exp__mutmut_30": "an exp of 2**53 s (285 million years) and an ignored exp both keep the token until a 401",
+    "ls_model_providers._auth.x__jwt_exp__mutmut_32": "as _30",
+    "ls_model_providers._auth.x__jwt_exp__mutmut_33": "as _30",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁ__init____mutmut_13": "'' is as false as None where _previous is read",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁ__init____mutmut_14": "_refresh_at is read only once an access token is set, and accept() sets it then",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁ__init____mutmut_16": "the generation is only compared for equality: any start works",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁaccept__mutmut_35": "the name is for the message of a ValueError that is caught and dropped",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁaccept__mutmut_37": "as _35",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁaccept__mutmut_38": "as _35",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁaccept__mutmut_39": "as _35",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁaccept__mutmut_69": "the generation is only compared for equality: any step that changes it works",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁaccept__mutmut_70": "as _69",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁcurrent_bearer__mutmut_1": "called only after a refresh succeeded, when there is an access token",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁauth_flow__mutmut_15": "httpx upper-cases the method",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁauth_flow__mutmut_19": "httpx puts its client's timeout on every request it sends: the default is never used",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁauth_flow__mutmut_21": "as _19",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁauth_flow__mutmut_29": "header names are case-blind",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁauth_flow__mutmut_30": "header names are case-blind",
+    "ls_model_providers._auth.xǁPersonalAccessTokenAuthǁauth_flow__mutmut_32": "after a successful refresh current_bearer() is never None: the '' is never reached",
+    "ls_model_providers._body.xǁ_Inflateǁ__init____mutmut_12": "MAX_WBITS | 17 == MAX_WBITS | 16 (the bit 1 is already set)",
+    "ls_model_providers._body.xǁ_Inflateǁdecode__mutmut_9": "None is as false as False",
+    "ls_model_providers._body.xǁ_Inflateǁdecode__mutmut_21": "None is as false as False",
+    "ls_model_providers._body.xǁ_Inflateǁflush__mutmut_7": "flush runs only when decompress stopped short of its limit: zlib holds no output, any limit returns b''",
+    "ls_model_providers._body.xǁ_Inflateǁflush__mutmut_8": "as _7",
+    "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_16": "every form of a held secret is in _forms: pop always finds it",
+    "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_25": "an empty bucket left in the index matches nothing, as a missing one",
+    "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_27": "every form's prefix has a bucket: pop always finds it",
+}
 
 
 # -- mutants: names, where they are, what they change ------------------------------------------
@@ -513,6 +588,8 @@ def run_extra(group: Group, where: Path, results_path: Path) -> None:
     sys.setprofile(calls.hook)
     threading.setprofile(calls.hook)
     base = ["--rootdir=.", "-q", "-p", "no:cacheprovider", "-p", "_fast_first", "--tb=short"]
+    # The package is imported above, before pytest loads its plugin entry point.
+    base += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     code = pytest.main([*base, *group.tests], plugins=[calls])
     sys.setprofile(None)
     threading.setprofile(None)

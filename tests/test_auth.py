@@ -616,3 +616,45 @@ def test_plain_httpx_keeps_a_refused_token_after_giving_up() -> None:
         assert http.get(CONN_URL, auth=auth).status_code == 401
         assert http.get(CONN_URL, auth=auth).status_code == 200
     assert script.done()
+
+
+def test_the_refresh_is_due_exactly_30_s_before_exp(kind: str) -> None:
+    now = [1_000_000.0]
+    first, second = access_token(now[0] + 100), access_token(now[0] + 10_000)
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(first)),
+        ("GET", CONN_URL, ok()),
+        ("GET", CONN_URL, ok()),
+        ("POST", REFRESH_URL, refreshed(second)),
+        ("GET", CONN_URL, ok()),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 69.999
+    client.get(1)
+    now[0] = 1_000_000.0 + 70
+    client.get(1)
+    assert script.done()
+
+
+def test_a_refresh_answer_cut_short_is_retried_as_malformed(kind: str) -> None:
+    access = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL, httpx.Response(200, content=b'{"access": "ey')),
+        ("POST", REFRESH_URL, refreshed(access)),
+        ("GET", CONN_URL, ok()),
+    )
+    assert pat(kind, script).get(1).id == 1
+    script = Script(("POST", REFRESH_URL, httpx.Response(200, content=b"{")))
+    with pytest.raises(ResponseValidationError, match="not usable JSON") as info:
+        pat(kind, script, max_retries=0).get(1)
+    assert info.value.malformed is True
+    assert (info.value.method, info.value.url, info.value.status_code) == ("POST", REFRESH_URL, 200)
+
+
+def test_a_refresh_that_cannot_connect_names_the_post(kind: str) -> None:
+    script = Script(("POST", REFRESH_URL, httpx.ConnectError("refused")))
+    with pytest.raises(APIConnectionError) as info:
+        pat(kind, script, max_retries=0).get(1)
+    assert (info.value.method, info.value.url) == ("POST", REFRESH_URL)

@@ -317,7 +317,8 @@ def test_a_failure_quoting_a_foreign_credential_does_not_show_it(kind: str) -> N
             yield request
 
     def quoting(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError(f"proxy refused {request.headers['Authorization']}")
+        assert request.headers["Authorization"] == secret, "the caller's auth was applied"
+        raise httpx.ConnectError(f"proxy refused {secret.split()[1]}")
 
     with pytest.raises(APIConnectionError) as info:
         Harness(kind, quoting, auth=Foreign(), max_retries=0).get(1)
@@ -530,8 +531,60 @@ def test_a_redirect_that_would_expose_the_credentials_is_refused(
 
 def test_redirect_loops_are_bounded(kind: str) -> None:
     loop = httpx.Response(302, headers={"Location": url(1)})
-    with pytest.raises(APIConnectionError, match="redirects"):
+    with pytest.raises(APIConnectionError, match=r"^more than 5 redirects") as info:
         Harness(kind, Script(*[("GET", url(1), loop)] * 6), max_retries=0).get(1)
+    assert (info.value.method, info.value.url) == ("GET", url(1))
+    five = Script(*[("GET", url(1), loop)] * 5, ("GET", url(1), ok()))
+    assert Harness(kind, five).get(1).id == 1, "five redirects are followed"
+
+
+def test_a_redirect_answered_at_the_deadline_is_not_followed(kind: str) -> None:
+    now = [0.0]
+
+    def late(request: httpx.Request) -> httpx.Response:
+        now[0] = 10.0
+        return httpx.Response(302, headers={"Location": "/moved/"})
+
+    client = Harness(kind, late, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    with pytest.raises(APITimeoutError, match="deadline of 10 s") as info:
+        client.get(1)
+    assert (info.value.method, info.value.url) == ("GET", "https://ls.example.com/moved/")
+    assert len(client.transport.streams) == 1
+
+
+def test_the_last_millisecond_of_a_deadline_is_the_timeout(kind: str) -> None:
+    now = [0.0]
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        if len(seen) == 1:
+            now[0] = 9.9995
+            return httpx.Response(302, headers={"Location": "/moved/"})
+        return ok()
+
+    client = Harness(kind, answer, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    client.get(1)
+    assert seen[1] == dict.fromkeys(("connect", "read", "write", "pool"), 0.001)
+
+
+def test_a_caller_auth_is_applied_to_every_request(kind: str) -> None:
+    class Foreign(httpx.Auth):
+        def auth_flow(self, request: httpx.Request) -> Any:
+            request.headers["X-Signed"] = "yes"
+            yield request
+
+    moved = httpx.Response(302, headers={"Location": "/api/model-provider-connections/1/?x=1"})
+    script = Script(("GET", url(1), moved), ("GET", url(1) + "?x=1", ok()))
+    Harness(kind, script, auth=Foreign()).get(1)
+    assert [r.headers.get("X-Signed") for r in script.requests] == ["yes", "yes"]
+
+
+def test_a_3xx_without_location_is_a_status_error(kind: str) -> None:
+    client = Harness(kind, Script(("GET", url(1), httpx.Response(300, json=body()))))
+    with pytest.raises(APIStatusError) as info:
+        client.get(1)
+    assert info.value.status_code == 300
 
 
 def test_get_connections_keeps_order_and_errors_in_place(kind: str) -> None:
@@ -639,6 +692,7 @@ def test_an_untrusted_certificate_is_typed_and_not_retried(kind: str) -> None:
     with pytest.raises(CertificateError, match="CA bundle") as info:
         client.get(1)
     assert info.value.reason == "unable to get local issuer certificate"
+    assert (info.value.method, info.value.url) == ("GET", url(1))
     assert client.sleeps == []
 
 
@@ -743,6 +797,22 @@ def test_a_partial_timeout_is_completed_by_the_deadline(kind: str) -> None:
     assert all(1.9 < seen[0][name] <= 2.0 for name in ("read", "write", "pool")), seen
 
 
+def test_limits_under_the_deadline_are_kept_whichever_they_are(kind: str) -> None:
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return ok()
+
+    timeout = httpx.Timeout(1.0, connect=None)
+    client = Harness(
+        kind, Script(("GET", url(1), answer)), timeout=timeout, retry=RetryPolicy(deadline=2.0)
+    )
+    client.get(1)
+    assert seen[0]["read"] == seen[0]["write"] == seen[0]["pool"] == 1.0
+    assert 1.9 < seen[0]["connect"] <= 2.0
+
+
 def test_a_body_dripping_past_the_deadline_ends_the_call(kind: str) -> None:
     """The deadline is checked between chunks: the bound for a transport that has no
     deadline of its own (a caller's http_client)."""
@@ -759,6 +829,7 @@ def test_a_body_dripping_past_the_deadline_ends_the_call(kind: str) -> None:
     with pytest.raises(APITimeoutError, match="deadline of 10 s exceeded") as info:
         client.get(1)
     assert info.value.status_code == 200, "the answer had begun"
+    assert (info.value.method, info.value.url) == ("GET", url(1))
     assert client.sleeps == []
     assert 10.0 < now[0] <= 12.0, "reading stopped at the deadline"
     stream = client.transport.streams[0]
@@ -905,6 +976,10 @@ def test_the_in_process_path_keeps_the_limits(kind: str) -> None:
     with pytest.raises(ResponseTooLargeError) as info:
         client.get(1)
     assert info.value.limit == 100
+    size = len(ok().content)
+    assert str(info.value).startswith(f"response body over the 100-byte limit ({size}+ bytes)")
+    exact = Harness(kind, Script(("GET", url(1), ok())), stream=False, max_body_size=size)
+    assert exact.get(1).id == 1, "a body exactly at the limit is read"
     now = [0.0]
 
     def slow(request: httpx.Request) -> httpx.Response:
@@ -919,3 +994,19 @@ def test_the_in_process_path_keeps_the_limits(kind: str) -> None:
         client.get(1)
     assert timed_out.value.status_code == 200
     assert Harness(kind, Script(("GET", url(1), ok())), stream=False).get(1).id == 1
+
+
+def test_a_timeout_mid_body_keeps_the_status(kind: str) -> None:
+    class Slow(httpx.SyncByteStream, httpx.AsyncByteStream):
+        def __iter__(self) -> Any:
+            yield b'{"id": 1'
+            raise httpx.ReadTimeout("slow")
+
+        async def __aiter__(self) -> Any:
+            yield b'{"id": 1'
+            raise httpx.ReadTimeout("slow")
+
+    client = Harness(kind, lambda request: httpx.Response(200, stream=Slow()), max_retries=0)
+    with pytest.raises(APITimeoutError) as info:
+        client.get(1)
+    assert (info.value.method, info.value.url, info.value.status_code) == ("GET", url(1), 200)

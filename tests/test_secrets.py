@@ -543,3 +543,32 @@ def test_json_text_is_redacted_inside_and_left_alone_without_secrets() -> None:
 def test_secret_values_are_the_strings_to_scrub() -> None:
     data = {"api_key": "k" * 12, "masked_key": "********", "list": [SK], "empty_token": ""}
     assert list(secret_values(data)) == ["k" * 12, SK]
+
+
+@pytest.mark.parametrize("count", [1, 24, 25, 40], ids=["one", "24 forms", "25 forms", "indexed"])
+def test_the_scrubber_finds_every_occurrence_with_few_or_many_secrets(count: int) -> None:
+    """The same answers below and above the point where the scrubber indexes its forms."""
+    others = [f"other{i:03d}-secret" for i in range(count - 1)]
+    key = "abcdefgh"  # exactly the shortest secret
+    scrub = Scrubber(key, *others)
+    assert scrub(key) == "<redacted>"
+    assert scrub(f"{key}{key}.{key}") == "<redacted><redacted>.<redacted>"
+    assert scrub(f"at the end {key}") == "at the end <redacted>"
+    assert scrub("abcdefg") == "abcdefg"
+    assert scrub("ABCDEFGH and \u0130 \u017f") == "<redacted> and \u0130 \u017f"
+
+
+def test_case_folding_matches_what_a_case_blind_reader_sees() -> None:
+    """A secret spelled with the long s (U+017F) or a dotted capital I (U+0130), which lower
+    to s and i, is still the secret."""
+    scrub = Scrubber("session-secret-key", "api-key-identity")
+    assert scrub("SESSION-\u017fECRET-KEY") == "<redacted>"
+    assert scrub("api-key-\u0130dentity") == "<redacted>"
+
+
+@pytest.mark.parametrize("count", [2, 40], ids=["few secrets", "indexed"])
+def test_a_secret_containing_another_is_replaced_whole(count: int) -> None:
+    others = [f"other{i:03d}-secret" for i in range(count - 2)]
+    scrub = Scrubber("prefix00", *others)
+    scrub.add("prefix00-and-more", "<long>")
+    assert scrub("x prefix00-and-more y prefix00 z") == "x <long> y <redacted> z"
