@@ -22,8 +22,9 @@ How:
 What "killed" leaves out:
 
 * *message text*: a mutant that only changes what a person reads: any change inside a
-  logging call (``log.debug(...)``: it has no other effect), a string literal that is a
-  positional argument of an exception class (``raise ValueError("...")``), or, in the
+  logging call (``log.debug(...)``: it has no other effect), any change to the message (the
+  first positional argument) of an exception class and to nothing else (``ValueError("...")``
+  to ``ValueError(None)``), a string literal inside a ``raise``, or, in the
   conformance checks, a string literal of a finding's text (the summary and details of
   ``Finding``/``ok``/``note``, and the ``problems``/``summary``/``what``/``form`` strings feeding
   them). They are counted in their own column ("text"), not in the score.
@@ -168,6 +169,35 @@ EQUIVALENT: dict[str, str] = {
     "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_16": "every form of a held secret is in _forms: pop always finds it",
     "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_25": "an empty bucket left in the index matches nothing, as a missing one",
     "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_27": "every form's prefix has a bucket: pop always finds it",
+    "ls_model_providers._body.xǁ_Inflateǁdecode__mutmut_7": "asking zlib for room + 2 bytes instead of room + 1 still shows 'over the limit'; the surplus is never kept",
+    "ls_model_providers._body.xǁ_Inflateǁdecode__mutmut_20": "as decode_7, on the raw-deflate path",
+    "ls_model_providers._body.xǁBodyReaderǁ_decode__mutmut_9": "at exactly room bytes the skipped flush would return b'' (see flush_7)",
+    "ls_model_providers._body.xǁBodyReaderǁ_decode__mutmut_10": "in finish() decompress(b'') returns b'': = and += give the same",
+    "ls_model_providers._body.xǁBodyReaderǁ_decode__mutmut_13": "flush returns b'' whatever its limit (see flush_7)",
+    "ls_model_providers._body.xǁBodyReaderǁfinish__mutmut_1": "the final flush yields b'' (zlib emitted everything already): keeping nothing is the same",
+    "ls_model_providers._body.xǁBodyReaderǁfinish__mutmut_3": "final=None is as false as False; the final flush yields b'' anyway",
+    "ls_model_providers._body.xǁBodyReaderǁfinish__mutmut_6": "bytes fed after the end of a zlib stream are set aside as unused_data, never output",
+    "ls_model_providers._body.xǁBodyReaderǁfinish__mutmut_7": "as finish_3",
+    "ls_model_providers._body.xǁBodyReaderǁfinish__mutmut_9": "joining one chunk gives the same bytes",
+    "ls_model_providers._body.xǁBodyReaderǁfeed__mutmut_10": "final=None is as false as False",
+    "ls_model_providers._body.x_loads__mutmut_43": "the bracket count only decides whether to walk: walking a shallow value finds nothing",
+    "ls_model_providers._body.x_loads__mutmut_45": "a body with exactly 64 brackets cannot nest deeper than 64",
+    "ls_model_providers._body.x_json_type__mutmut_2": "the isinstance fallback names every JSON type the same (bool before int)",
+    "ls_model_providers._secrets.x__fold__mutmut_13": "'I' is lower-cased right after: the same 'i'",
+    "ls_model_providers._secrets.x_secret_values__mutmut_4": "the default depth is the MAX_JSON_DEPTH passed",
+    "ls_model_providers._secrets.x_redact__mutmut_45": "ensure_ascii=None is as false as False",
+    "ls_model_providers._secrets.xǁScrubberǁadd__mutmut_15": "sorting a bucket of one changes nothing",
+    "ls_model_providers._secrets.xǁScrubberǁadd__mutmut_17": "forms in one bucket compete only when one is a prefix of the other; reverse order puts the longer first then too",
+    "ls_model_providers._secrets.xǁScrubberǁadd__mutmut_19": "as add_17",
+    "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_7": "set().union() of nothing is the empty set",
+    "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_19": "every form's prefix has a bucket: the default is never used",
+    "ls_model_providers._secrets.xǁScrubberǁdiscard__mutmut_21": "as discard_19",
+    "ls_model_providers._secrets.xǁScrubberǁ_spans__mutmut_2": "both ways of finding forms give the same spans (tests check both sides of the threshold)",
+    "ls_model_providers._secrets.xǁScrubberǁ_spans__mutmut_18": "an occurrence starting one character later overlaps the one found (forms are 8+ long) and is dropped anyway",
+    "ls_model_providers._secrets.xǁScrubberǁ_spans__mutmut_34": "positions past the end slice fewer than 8 characters, which no bucket key matches",
+    "ls_model_providers._secrets.xǁScrubberǁ__call____mutmut_1": "a text under 8 characters holds no form: scrubbing it finds nothing",
+    "ls_model_providers._secrets.xǁScrubberǁ__call____mutmut_28": "every span comes from a form in _forms: the default is never used",
+    "ls_model_providers._secrets.xǁScrubberǁ__call____mutmut_30": "as __call___28",
 }
 
 
@@ -228,10 +258,37 @@ class _Describer:
             node = self.parents.get(node)
         return False
 
+    def _in_exception_message(self, node: Any, mutated: Any) -> bool:
+        """A change to the message (first positional argument) of an exception, and nothing
+        else: inside that argument, or the call with only that argument changed."""
+        cst = self.cst
+
+        def is_exception_call(call: Any) -> bool:
+            return (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Name)
+                and self._is_exception(call.func.value)
+            )
+
+        if is_exception_call(node) and isinstance(mutated, cst.Call):
+            first = node.args[0] if node.args and node.args[0].keyword is None else None
+            rest = [a for a in node.args if a is not first]
+            return first is not None and all(
+                any(a.deep_equals(b) for b in mutated.args) for a in rest
+            )
+        child, parent = node, self.parents.get(node)
+        while parent is not None and not isinstance(parent, cst.SimpleStatementLine):
+            if is_exception_call(parent) and isinstance(child, cst.Arg):
+                return child.keyword is None and list(parent.args).index(child) == 0
+            child, parent = parent, self.parents.get(parent)
+        return False
+
     def text_only(self, mutation: Any) -> bool:
         cst = self.cst
         node = mutation.original_node
         if self._in_log_call(node):  # a log call does nothing but say something
+            return True
+        if self._in_exception_message(node, mutation.mutated_node):
             return True
         if not isinstance(node, cst.SimpleString):
             return False
@@ -741,6 +798,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", choices=[g.name for g in GROUPS], action="append")
     parser.add_argument("--keep", action="store_true", help="reuse the staged copy and results")
     parser.add_argument("--survivors", action="store_true", help="list the text-only survivors too")
+    parser.add_argument("--report", action="store_true", help="print the last run's table")
     parser.add_argument("--extra-phase", help=argparse.SUPPRESS)  # internal: phase 2's process
     args = parser.parse_args(argv)
     if args.extra_phase:
@@ -753,12 +811,9 @@ def main(argv: list[str] | None = None) -> int:
     for group in GROUPS:
         if args.group and group.name not in args.group:
             continue
-        where = stage(group, args.keep)
-        run_mutmut(where)
-        subprocess.run(
-            [sys.executable, __file__, "--extra-phase", group.name],
-            cwd=where, env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"}, check=True,
-        )  # fmt: skip
+        where = STAGE / group.name if args.report else stage(group, args.keep)
+        if not args.report:
+            _run_phases(group, where)
         extra = json.loads((where / "extra-results.json").read_text())
         with _in(where):
             sys.path[:0] = [str(where / "src"), str(where)]
@@ -784,6 +839,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nlisted as equivalent but no longer surviving: {', '.join(stale)}")
     print(f"\n{(time.monotonic() - started) / 60:.1f} minutes")
     return 0 if all(_score(row) >= 90 for row in rows) else 1
+
+
+def _run_phases(group: Group, where: Path) -> None:
+    run_mutmut(where)
+    subprocess.run(
+        [sys.executable, __file__, "--extra-phase", group.name],
+        cwd=where, env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"}, check=True,
+    )  # fmt: skip
 
 
 def _score(row: Row) -> float:
