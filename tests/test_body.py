@@ -79,13 +79,19 @@ def _read(data: bytes, limit: int, headers: dict[str, str], size: int = 7) -> by
     return reader.finish()
 
 
-@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw deflate"])
 def test_a_compressed_body_exactly_at_the_limit_is_read(coding: str) -> None:
     payload = json.dumps({"x": "y" * 5000}).encode()
-    data = gzip.compress(payload) if coding == "gzip" else zlib.compress(payload)
-    assert _read(data, len(payload), {"content-encoding": coding}) == payload
-    with pytest.raises(BodyTooLarge):
-        _read(data, len(payload) - 1, {"content-encoding": coding})
+    data = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "raw deflate": lambda b: zlib.compress(b, wbits=-15),
+    }[coding](payload)
+    header = {"content-encoding": coding.removeprefix("raw ")}
+    assert _read(data, len(payload), header) == payload
+    with pytest.raises(BodyTooLarge) as info:
+        _read(data, len(payload) - 1, header)
+    assert 0 < info.value.received <= len(data)
 
 
 def test_a_plain_body_exactly_at_the_limit_is_read() -> None:
@@ -103,7 +109,10 @@ def test_a_plain_body_exactly_at_the_limit_is_read() -> None:
 @pytest.mark.parametrize(
     ("coding", "why"),
     [
-        ("br", "unsupported Content-Encoding: 'br'"),
+        *[
+            (c, f"unsupported Content-Encoding: '{c}'")
+            for c in ("br", "zstd", "compress", "x-compress", "lzma", "xz", "bzip2")
+        ],
         ("x-made-up", "unsupported Content-Encoding: an unknown one"),
         ("gzip, gzip, gzip", "3 stacked content encodings"),
     ],
@@ -118,3 +127,17 @@ def test_identity_and_empty_codings_are_no_coding() -> None:
     assert _read(b"plain", 100, {"content-encoding": " , identity"}) == b"plain"
     twice = gzip.compress(gzip.compress(b"twice"))
     assert _read(twice, 100, {"content-encoding": "GZIP, x-gzip"}) == b"twice"
+
+
+def test_nesting_in_arrays_alone_is_bounded_too() -> None:
+    with pytest.raises(JSONRejected, match="nested deeper than 64"):
+        loads("[" * 65 + "]" * 65)
+    with pytest.raises(JSONRejected, match="nested") as info:
+        loads("[" * 100_000 + "]" * 100_000)
+    assert info.value.malformed is False
+
+
+def test_bytes_are_decoded_as_json_loads_decodes_them() -> None:
+    """UTF-8 with a lone surrogate (as json.loads reads it), UTF-16 with its BOM."""
+    assert loads(b'{"a": "\xed\xa0\x80"}') == json.loads(b'{"a": "\xed\xa0\x80"}')
+    assert loads('{"a": 1}'.encode("utf-16")) == {"a": 1}

@@ -419,6 +419,10 @@ def test_library_log_records_are_scrubbed_during_a_call_only(
     not inherited) has the call's key hidden; the same text logged outside a call, by anyone,
     is left as it is."""
     caplog.set_level(logging.DEBUG)
+    for name in LIBRARY_LOGGERS:  # as in a fresh process: the first call installs the filter
+        for installed in list(logging.getLogger(name).filters):
+            if type(installed).__name__ == "_LogScrubber":
+                logging.getLogger(name).removeFilter(installed)
 
     def handler(request: httpx.Request) -> httpx.Response:
         for name in LIBRARY_LOGGERS:
@@ -572,3 +576,8 @@ def test_a_secret_containing_another_is_replaced_whole(count: int) -> None:
     scrub = Scrubber("prefix00", *others)
     scrub.add("prefix00-and-more", "<long>")
     assert scrub("x prefix00-and-more y prefix00 z") == "x <long> y <redacted> z"
+
+
+@pytest.mark.parametrize("masked", ["********", "\u2022\u2022\u2022\u2022", "xxxxxxxx", "XXXXXXXX"])
+def test_a_masked_value_is_not_a_leak(masked: str) -> None:
+    assert [(f.path, f.masked) for f in find_secrets({"api_key": masked})] == [("api_key", True)]
