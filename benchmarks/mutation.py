@@ -75,7 +75,9 @@ CORE_TESTS = [
     "tests/test_surface.py",
     "tests/test_tls.py",
 ]
-CONFORMANCE_TESTS = ["tests/test_conformance.py", "tests/test_conformance_guard.py"]
+# (test_conformance_guard.py tests the guard, not the checks, and its timing tests are not
+# meant to share two cores with four mutant workers.)
+CONFORMANCE_TESTS = ["tests/test_conformance.py"]
 
 
 @dataclass(frozen=True)
