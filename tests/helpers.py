@@ -1,4 +1,5 @@
-"""Shared test helpers: a valid body and transports that fail on any unexpected request."""
+"""Shared test helpers: a valid body, and transports that fail on any unexpected request and
+hand bodies over chunk by chunk, as a socket does."""
 
 from __future__ import annotations
 
@@ -110,6 +111,82 @@ def url(connection_id: int, base: str = BASE) -> str:
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
+#: Bytes per chunk of a streamed body: small and odd, so JSON and gzip are cut mid-token.
+CHUNK = 37
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that arrives in ``size``-byte pieces and is not read ahead: the client's chunk
+    loop runs as it does on a socket. ``pace`` runs before each piece (to move a test clock);
+    ``closed`` says whether the client closed the response."""
+
+    def __init__(
+        self, data: bytes, size: int = CHUNK, pace: Callable[[], None] | None = None
+    ) -> None:
+        self.data, self.size, self.pace = data, size, pace
+        self.closed = False
+        self.served = 0
+
+    def _pieces(self) -> Any:
+        for start in range(0, len(self.data), self.size):
+            if self.pace is not None:
+                self.pace()
+            piece = self.data[start : start + self.size]
+            self.served += len(piece)
+            yield piece
+
+    def __iter__(self) -> Any:
+        yield from self._pieces()
+
+    async def __aiter__(self) -> Any:
+        for piece in self._pieces():
+            yield piece
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class StreamingTransport(httpx.MockTransport):
+    """``httpx.MockTransport`` whose answers stream: each body the handler gives is handed
+    over in ``Chunks`` (a response built with ``stream=`` of its own is left as it is).
+    ``MockTransport`` alone hands back bodies already read, so the client would skip the
+    streaming read that production runs. ``streams`` holds every body handed over."""
+
+    def __init__(self, handler: Any, chunk: int = CHUNK) -> None:
+        super().__init__(handler)
+        self.chunk = chunk
+        self.streams: list[Chunks] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._streamed(super().handle_request(request))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return self._streamed(await super().handle_async_request(request))
+
+    def _streamed(self, response: httpx.Response) -> httpx.Response:
+        if not isinstance(response.stream, httpx.ByteStream | Chunks):
+            return response
+        if isinstance(response.stream, httpx.ByteStream):
+            raw = b"".join(response.stream)  # as sent: still compressed, if it was
+            # Large bodies in at most ~1,000 pieces, to keep the tests quick.
+            stream = Chunks(raw, max(self.chunk, len(raw) // 1000 + 1))
+        else:
+            stream = response.stream
+        self.streams.append(stream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=stream,
+            extensions=response.extensions,
+        )
+
+    def unclosed(self) -> list[Chunks]:
+        """The bodies handed over that the client did not close."""
+        return [s for s in self.streams if not s.closed]
+
 
 KINDS = ("sync", "async")
 
@@ -119,16 +196,21 @@ class Harness:
 
     The behaviour tests take a ``kind`` ("sync" or "async") and run the same assertions
     through both; the async calls each run in ``asyncio.run``. Sleeps are recorded, not slept.
+    Bodies stream chunk by chunk (``StreamingTransport``); ``stream=False`` hands them over
+    already read, as the mock's in-process transport does.
     """
 
-    def __init__(self, kind: str, handler: Any, **kwargs: Any) -> None:
+    def __init__(self, kind: str, handler: Any, *, stream: bool = True, **kwargs: Any) -> None:
         self.kind = kind
         self.sleeps: list[float] = []
+        #: The transport built from ``handler`` (``StreamingTransport`` unless ``stream=False``).
+        self.transport: Any = None
         kwargs.setdefault("base_url", BASE)
         if "auth" not in kwargs:
             kwargs.setdefault("api_key", TOKEN)
         if handler is not None:
-            kwargs["transport"] = httpx.MockTransport(handler)
+            self.transport = StreamingTransport(handler) if stream else httpx.MockTransport(handler)
+            kwargs["transport"] = self.transport
         if kind == "sync":
             kwargs.setdefault("sleep", self.sleeps.append)
             self.client: Any = Client(**kwargs)

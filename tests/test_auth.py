@@ -13,6 +13,7 @@ import pytest
 
 from ls_model_providers import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AsyncClient,
     AuthenticationError,
@@ -23,8 +24,9 @@ from ls_model_providers import (
     ServerError,
     TokenAuth,
 )
+from ls_model_providers._errors import Answer
 
-from .helpers import Harness, Script, jwt, ls_error, ok
+from .helpers import Harness, Script, StreamingTransport, jwt, ls_error, never, ok
 
 BASE = "https://h.example/ls/"
 REFRESH_URL = "https://h.example/ls/api/token/refresh/"
@@ -125,7 +127,7 @@ def test_bad_refresh_token_is_an_authentication_error(kind: str) -> None:
     client = pat(kind, Script(("POST", REFRESH_URL, refused)))
     with pytest.raises(AuthenticationError) as info:
         client.get(1)
-    assert "personal access token refused" in str(info.value)
+    assert str(info.value).startswith(f"personal access token refused at {REFRESH_URL}: HTTP 401")
     assert info.value.method == "POST"
     for text in (str(info.value), repr(info.value)):
         assert REFRESH not in text
@@ -161,7 +163,9 @@ def test_refresh_transport_failures_are_retried_like_the_gets(kind: str) -> None
 
 def test_refresh_failures_end_with_the_typed_error(kind: str) -> None:
     script = Script(*[("POST", REFRESH_URL, httpx.Response(503))] * 3)
-    with pytest.raises(ServerError, match="token refresh failed") as info:
+    with pytest.raises(
+        ServerError, match=f"^token refresh failed at {REFRESH_URL}: HTTP 503"
+    ) as info:
         pat(kind, script).get(1)
     assert info.value.status_code == 503
     assert script.done()
@@ -188,7 +192,7 @@ def test_refresh_counts_against_the_call_deadline(kind: str) -> None:
 
     def slow_refresh(request: httpx.Request) -> httpx.Response:
         now[0] += 5.0
-        return httpx.Response(503)
+        return ls_error(503, "Service Unavailable")
 
     script = Script(("POST", REFRESH_URL, slow_refresh))
     client = pat(kind, script, retry=RetryPolicy(deadline=4.0), clock=lambda: now[0])
@@ -341,3 +345,316 @@ def test_a_short_lived_access_token_is_used_until_half_its_life(kind: str) -> No
     client.get(1)
     assert script.done()
     assert script.requests[4].headers["Authorization"] == f"Bearer {second}"
+
+
+def test_a_redirected_refresh_is_not_followed(kind: str) -> None:
+    """A 307 would re-send the refresh token to wherever it points: the answer is an error."""
+    moved = httpx.Response(307, headers={"Location": "https://elsewhere.example/collect/"})
+    script = Script(("POST", REFRESH_URL, moved))
+    client = pat(kind, script)
+    with pytest.raises(APIStatusError) as info:
+        client.get(1)
+    assert info.value.status_code == 307
+    assert info.value.method == "POST"
+    assert str(info.value).startswith(f"token refresh failed at {REFRESH_URL}: HTTP 307")
+    assert len(script.requests) == 1, "nothing was sent anywhere else"
+    assert client.sleeps == []
+
+
+def test_a_personal_access_token_with_an_http_client_that_has_default_params(kind: str) -> None:
+    access = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL + "?tenant=a", refreshed(access)),
+        ("GET", CONN_URL + "?tenant=a", ok()),
+    )
+    transport = StreamingTransport(script)
+    http: Any = (
+        httpx.Client(params={"tenant": "a"}, transport=transport)
+        if kind == "sync"
+        else httpx.AsyncClient(params={"tenant": "a"}, transport=transport)
+    )
+    assert Harness(kind, None, base_url=BASE, api_key=REFRESH, http_client=http).get(1).id == 1
+    assert "Authorization" not in script.requests[0].headers
+    assert script.requests[1].headers["Authorization"] == f"Bearer {access}"
+
+
+def test_auth_reprs_show_the_length_only() -> None:
+    assert repr(TokenAuth("0123456789abcdef")) == "TokenAuth(token=<16 chars>)"
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    assert repr(auth) == (
+        f"PersonalAccessTokenAuth(refresh_token=<{len(REFRESH)} chars>, url={REFRESH_URL})"
+    )
+
+
+def _padded_access(exp: float, claims_length: int) -> str:
+    """An access JWT whose claims part is ``claims_length`` base64url characters long."""
+    claims = {"exp": exp, "pad": ""}
+    size = len(json.dumps(claims))
+    claims["pad"] = "p" * (claims_length * 3 // 4 - size)
+    token = jwt(claims)
+    assert len(token.split(".")[1]) == claims_length
+    return token
+
+
+@pytest.mark.parametrize(("claims_length", "read"), [(16_384, True), (16_388, False)])
+def test_the_expiry_of_a_huge_access_token_is_not_read(
+    kind: str, claims_length: int, read: bool
+) -> None:
+    """Claims past 16 KiB of base64 are not decoded: such a token is kept until a 401."""
+    now = [1_000_000.0]
+    access = _padded_access(now[0] + 100, claims_length)
+    steps: list[Any] = [("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok())]
+    if read:  # within 30 s of its exp: refreshed first
+        steps.append(("POST", REFRESH_URL, refreshed(access_token(now[0] + 10_000))))
+    steps.append(("GET", CONN_URL, ok()))
+    script = Script(*steps)
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 80
+    client.get(1)
+    assert script.done()
+
+
+def test_an_opaque_access_token_is_kept_until_refused(kind: str) -> None:
+    script = Script(
+        ("POST", REFRESH_URL, refreshed("opaque-access-token-0123")),
+        ("GET", CONN_URL, ok()),
+        ("GET", CONN_URL, ok()),
+    )
+    client = pat(kind, script)
+    client.get(1)
+    client.get(1)
+    assert script.requests[2].headers["Authorization"] == "Bearer opaque-access-token-0123"
+
+
+def test_plain_httpx_refreshes_once_and_sends_once() -> None:
+    access = access_token(time.time() + 3600)
+    script = Script(("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()))
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    with httpx.Client(transport=httpx.MockTransport(script)) as http:
+        assert http.get(CONN_URL, auth=auth).status_code == 200
+    assert script.done()
+    assert len(script.requests) == 2, "no second refresh, no second GET"
+
+
+def test_plain_httpx_gives_up_after_one_refresh_on_401() -> None:
+    token = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(token)),
+        ("GET", CONN_URL, ls_error(401, "nope")),
+        ("POST", REFRESH_URL, refreshed(token)),
+        ("GET", CONN_URL, ls_error(401, "nope")),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    with httpx.Client(transport=httpx.MockTransport(script)) as http:
+        assert http.get(CONN_URL, auth=auth).status_code == 401
+    assert script.done()
+
+
+def test_an_access_token_due_at_once_is_still_sent_through_plain_httpx() -> None:
+    """A clock ahead of the server's makes a fresh token look expired: it is still the best
+    there is (as inside Client), not an empty Authorization header."""
+    now = [1_000_000.0]
+    stale = access_token(now[0] - 60)
+    script = Script(("POST", REFRESH_URL, refreshed(stale)), ("GET", CONN_URL, ok()))
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    with httpx.Client(transport=httpx.MockTransport(script)) as http:
+        assert http.get(CONN_URL, auth=auth).status_code == 200
+    assert script.requests[1].headers["Authorization"] == f"Bearer {stale}"
+
+
+def test_a_call_waiting_for_another_refresh_ends_at_its_deadline() -> None:
+    """While another thread holds the refresh (a hung server), a call waits for it no longer
+    than its own deadline, and says which request it was waiting to make."""
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    client = Client(
+        base_url=BASE, auth=auth, transport=httpx.MockTransport(never),
+        retry=RetryPolicy(deadline=0.3),
+    )  # fmt: skip
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.get_connection(1)
+        except BaseException as exc:
+            errors.append(exc)
+
+    lock = auth.thread_lock()
+    lock.acquire()
+    try:
+        waiter = threading.Thread(target=call, daemon=True)
+        waiter.start()
+        waiter.join(timeout=5)
+        assert not waiter.is_alive(), "the call waited past its deadline"
+    finally:
+        lock.release()
+    assert len(errors) == 1 and isinstance(errors[0], APITimeoutError), errors
+    assert (errors[0].method, errors[0].url) == ("POST", REFRESH_URL)
+
+
+def test_a_refused_refresh_echoing_the_token_hides_it(kind: str) -> None:
+    refused = ls_error(401, f"Token is invalid: {REFRESH}")
+    with pytest.raises(AuthenticationError) as info:
+        pat(kind, Script(("POST", REFRESH_URL, refused))).get(1)
+    assert REFRESH not in str(info.value)
+    assert info.value.detail == "Token is invalid: <redacted>"
+
+
+def test_a_refresh_answered_with_an_array_is_a_typed_error(kind: str) -> None:
+    script = Script(*[("POST", REFRESH_URL, httpx.Response(200, json=[]))] * 3)
+    with pytest.raises(ResponseValidationError, match="without a usable access token") as info:
+        pat(kind, script).get(1)
+    assert info.value.malformed is False and script.done() is False, "JSON: not retried"
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "refreshed_again"),
+    [(30.0, False), (-60.0, True)],
+    ids=["exactly the margin", "already expired"],
+)
+def test_a_token_within_the_margin_on_arrival(
+    kind: str, lifetime: float, refreshed_again: bool
+) -> None:
+    """A token living exactly the 30 s margin is used for half of it; one already expired
+    (clock skew) is sent, and refreshed again on the next call."""
+    now = [1_000_000.0]
+    first = access_token(now[0] + lifetime)
+    steps: list[Any] = [("POST", REFRESH_URL, refreshed(first)), ("GET", CONN_URL, ok())]
+    if refreshed_again:
+        steps.append(("POST", REFRESH_URL, refreshed(access_token(now[0] + 10_000))))
+    steps.append(("GET", CONN_URL, ok()))
+    script = Script(*steps)
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    assert script.requests[1].headers["Authorization"] == f"Bearer {first}"
+    now[0] += 10
+    client.get(1)
+    assert script.done()
+
+
+@pytest.mark.parametrize(("exp", "read"), [(0, False), (1, True)])
+def test_an_exp_of_zero_is_nonsense_and_one_is_long_past(kind: str, exp: int, read: bool) -> None:
+    steps: list[Any] = [
+        ("POST", REFRESH_URL, refreshed(jwt({"exp": exp}))),
+        ("GET", CONN_URL, ok()),
+    ]
+    if read:
+        steps.append(("POST", REFRESH_URL, refreshed(access_token(time.time() + 3600))))
+    steps.append(("GET", CONN_URL, ok()))
+    script = Script(*steps)
+    client = pat(kind, script)
+    client.get(1)
+    client.get(1)
+    assert script.done()
+
+
+@pytest.mark.parametrize("pad", range(4))
+def test_the_expiry_is_read_whatever_the_base64_padding(kind: str, pad: int) -> None:
+    now = [1_000_000.0]
+    first = jwt({"exp": now[0] + 100, "p": "q" * pad})
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(first)),
+        ("GET", CONN_URL, ok()),
+        ("POST", REFRESH_URL, refreshed(access_token(now[0] + 10_000))),
+        ("GET", CONN_URL, ok()),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 75
+    client.get(1)
+    assert script.done(), "refreshed within 30 s of its exp"
+
+
+def test_a_token_with_an_array_for_claims_is_kept(kind: str) -> None:
+    header = "eyJhbGciOiJIUzI1NiJ9"
+    claims = "WzEsMiwzXQ"  # [1,2,3]
+    access = f"{header}.{claims}.c2ln"
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()), ("GET", CONN_URL, ok())
+    )
+    client = pat(kind, script)
+    client.get(1)
+    client.get(1)
+    assert script.done()
+
+
+def test_replaced_access_tokens_are_not_kept_forever() -> None:
+    """The scrubber holds the refresh token, the current access token and the one before it
+    (an answer in flight may still quote it), not every token of a long-lived client."""
+    now = [1_000_000.0]
+    tokens = [access_token(now[0] + 100 * (i + 1)) + "" for i in range(5)]
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    for token in tokens:
+        auth.accept(
+            Answer.of(
+                httpx.Response(
+                    200, json={"access": token}, request=httpx.Request("POST", REFRESH_URL)
+                )
+            )
+        )
+    assert repr(auth.scrub) == "Scrubber(3 secrets)"
+    assert auth.scrub(tokens[-1]) == auth.scrub(tokens[-2]) == "<redacted>"
+    assert auth.scrub(tokens[0]) == tokens[0]
+
+
+def test_plain_httpx_keeps_a_refused_token_after_giving_up() -> None:
+    """After the second 401 the flow ends; the next request starts with the token it has,
+    as the client does."""
+    token = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(token)),
+        ("GET", CONN_URL, ls_error(401, "nope")),
+        ("POST", REFRESH_URL, refreshed(token)),
+        ("GET", CONN_URL, ls_error(401, "nope")),
+        ("GET", CONN_URL, ok()),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    with httpx.Client(transport=httpx.MockTransport(script)) as http:
+        assert http.get(CONN_URL, auth=auth).status_code == 401
+        assert http.get(CONN_URL, auth=auth).status_code == 200
+    assert script.done()
+
+
+def test_the_refresh_is_due_exactly_30_s_before_exp(kind: str) -> None:
+    now = [1_000_000.0]
+    first, second = access_token(now[0] + 100), access_token(now[0] + 10_000)
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(first)),
+        ("GET", CONN_URL, ok()),
+        ("GET", CONN_URL, ok()),
+        ("POST", REFRESH_URL, refreshed(second)),
+        ("GET", CONN_URL, ok()),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 69.999
+    client.get(1)
+    now[0] = 1_000_000.0 + 70
+    client.get(1)
+    assert script.done()
+
+
+def test_a_refresh_answer_cut_short_is_retried_as_malformed(kind: str) -> None:
+    access = access_token(time.time() + 3600)
+    script = Script(
+        ("POST", REFRESH_URL, httpx.Response(200, content=b'{"access": "ey')),
+        ("POST", REFRESH_URL, refreshed(access)),
+        ("GET", CONN_URL, ok()),
+    )
+    assert pat(kind, script).get(1).id == 1
+    script = Script(("POST", REFRESH_URL, httpx.Response(200, content=b"{")))
+    with pytest.raises(ResponseValidationError, match="not usable JSON") as info:
+        pat(kind, script, max_retries=0).get(1)
+    assert info.value.malformed is True
+    assert (info.value.method, info.value.url, info.value.status_code) == ("POST", REFRESH_URL, 200)
+
+
+def test_a_refresh_that_cannot_connect_names_the_post(kind: str) -> None:
+    script = Script(("POST", REFRESH_URL, httpx.ConnectError("refused")))
+    with pytest.raises(APIConnectionError) as info:
+        pat(kind, script, max_retries=0).get(1)
+    assert (info.value.method, info.value.url) == ("POST", REFRESH_URL)

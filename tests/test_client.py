@@ -4,8 +4,10 @@ both ``Client`` and ``AsyncClient``: URLs, parsing, errors, retries, redirects, 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,12 +28,25 @@ from ls_model_providers import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
     RetryPolicy,
     ServerError,
 )
 
-from .helpers import BASE, TOKEN, Harness, Script, body, ls_error, never, ok, url
+from .helpers import (
+    BASE,
+    TOKEN,
+    Chunks,
+    Harness,
+    Script,
+    StreamingTransport,
+    body,
+    ls_error,
+    never,
+    ok,
+    url,
+)
 from .payloads import UNKNOWN_PROVIDER
 
 
@@ -259,7 +274,8 @@ def test_connection_errors_are_retried_then_wrapped(kind: str) -> None:
         client.get(1)
     assert not isinstance(info.value, APITimeoutError)
     assert isinstance(info.value.__cause__, httpx.ConnectError)
-    assert "ConnectError" in str(info.value)
+    assert str(info.value).startswith("ConnectError: connection refused")
+    assert (info.value.method, info.value.url, info.value.status_code) == ("GET", url(1), None)
     assert len(client.sleeps) == 2
 
 
@@ -273,6 +289,41 @@ def test_timeouts_raise_api_timeout_error(kind: str) -> None:
     with pytest.raises(APITimeoutError) as info:
         Harness(kind, script).get(1)
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
+    assert str(info.value).startswith("timed out: ReadTimeout")
+    assert (info.value.method, info.value.url, info.value.status_code) == ("GET", url(1), None)
+
+
+def test_a_transport_failure_at_the_deadline_is_the_deadline(kind: str) -> None:
+    now = [0.0]
+
+    def late(request: httpx.Request) -> httpx.Response:
+        now[0] = 10.0  # exactly the deadline
+        raise httpx.ConnectError("refused")
+
+    client = Harness(kind, late, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    with pytest.raises(APITimeoutError, match="deadline of 10 s exceeded") as info:
+        client.get(1)
+    assert (info.value.method, info.value.url, info.value.status_code) == ("GET", url(1), None)
+    assert client.sleeps == []
+
+
+def test_a_failure_quoting_a_foreign_credential_does_not_show_it(kind: str) -> None:
+    """With an httpx.Auth of the caller's own, the header it set is hidden from the error too."""
+    secret = "Bearer foreign-credential-0123456789"
+
+    class Foreign(httpx.Auth):
+        def auth_flow(self, request: httpx.Request) -> Any:
+            request.headers["Authorization"] = secret
+            yield request
+
+    def quoting(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == secret, "the caller's auth was applied"
+        raise httpx.ConnectError(f"proxy refused {secret.split()[1]}")
+
+    with pytest.raises(APIConnectionError) as info:
+        Harness(kind, quoting, auth=Foreign(), max_retries=0).get(1)
+    assert "foreign-credential" not in str(info.value)
+    assert info.value.url == url(1)
 
 
 def test_other_transport_errors_are_typed_and_not_retried(kind: str) -> None:
@@ -369,7 +420,11 @@ def test_deep_nesting_is_refused_and_nothing_recurses(kind: str) -> None:
     client = Harness(kind, Script(("GET", url(1), ok(extra=deep))))
     with pytest.raises(ResponseValidationError, match="nested deeper than 64") as info:
         client.get(1)
-    assert repr(info.value) and str(info.value)
+    assert info.value.malformed is False
+    assert repr(info.value) == (
+        "ResponseValidationError('HTTP 200 with an invalid body: body is not accepted JSON: "
+        f"nested deeper than 64 (GET {url(1)})')"
+    ), "one line that names the limit, the body itself not in it"
     hundred_thousand = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
     client = Harness(kind, Script(("GET", url(1), httpx.Response(200, content=hundred_thousand))))
     with pytest.raises(ResponseValidationError, match="nested"):
@@ -452,16 +507,84 @@ def test_http_to_https_upgrade_on_same_host_keeps_auth(kind: str) -> None:
     assert script.requests[1].headers["Authorization"] == f"Token {TOKEN}"
 
 
-def test_https_to_http_redirect_is_refused(kind: str) -> None:
-    moved = httpx.Response(302, headers={"Location": url(1, "http://ls.example.com")})
-    with pytest.raises(APIConnectionError, match="refused redirect"):
-        Harness(kind, Script(("GET", url(1), moved))).get(1)
+@pytest.mark.parametrize(
+    ("location", "scheme"),
+    [
+        (url(1, "http://ls.example.com"), "http"),
+        ("abcdefghijklmnopqrstuvwxyz://ls.example.com/", "abcdefghijklmnopqrst"),
+    ],
+    ids=["https to http", "another scheme"],
+)
+def test_a_redirect_that_would_expose_the_credentials_is_refused(
+    kind: str, location: str, scheme: str
+) -> None:
+    moved = httpx.Response(302, headers={"Location": location})
+    client = Harness(kind, Script(("GET", url(1), moved)))
+    with pytest.raises(APIConnectionError) as info:
+        client.get(1)
+    assert str(info.value).startswith(
+        f"refused redirect to {scheme}:// (credentials would travel unencrypted)"
+    ), "the scheme named, at most 20 characters of it"
+    assert info.value.url == url(1)
+    assert client.sleeps == []
 
 
 def test_redirect_loops_are_bounded(kind: str) -> None:
     loop = httpx.Response(302, headers={"Location": url(1)})
-    with pytest.raises(APIConnectionError, match="redirects"):
+    with pytest.raises(APIConnectionError, match=r"^more than 5 redirects") as info:
         Harness(kind, Script(*[("GET", url(1), loop)] * 6), max_retries=0).get(1)
+    assert (info.value.method, info.value.url) == ("GET", url(1))
+    five = Script(*[("GET", url(1), loop)] * 5, ("GET", url(1), ok()))
+    assert Harness(kind, five).get(1).id == 1, "five redirects are followed"
+
+
+def test_a_redirect_answered_at_the_deadline_is_not_followed(kind: str) -> None:
+    now = [0.0]
+
+    def late(request: httpx.Request) -> httpx.Response:
+        now[0] = 10.0
+        return httpx.Response(302, headers={"Location": "/moved/"})
+
+    client = Harness(kind, late, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    with pytest.raises(APITimeoutError, match="deadline of 10 s") as info:
+        client.get(1)
+    assert (info.value.method, info.value.url) == ("GET", "https://ls.example.com/moved/")
+    assert len(client.transport.streams) == 1
+
+
+def test_the_last_millisecond_of_a_deadline_is_the_timeout(kind: str) -> None:
+    now = [0.0]
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        if len(seen) == 1:
+            now[0] = 9.9995
+            return httpx.Response(302, headers={"Location": "/moved/"})
+        return ok()
+
+    client = Harness(kind, answer, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    client.get(1)
+    assert seen[1] == dict.fromkeys(("connect", "read", "write", "pool"), 0.001)
+
+
+def test_a_caller_auth_is_applied_to_every_request(kind: str) -> None:
+    class Foreign(httpx.Auth):
+        def auth_flow(self, request: httpx.Request) -> Any:
+            request.headers["X-Signed"] = "yes"
+            yield request
+
+    moved = httpx.Response(302, headers={"Location": "/api/model-provider-connections/1/?x=1"})
+    script = Script(("GET", url(1), moved), ("GET", url(1) + "?x=1", ok()))
+    Harness(kind, script, auth=Foreign()).get(1)
+    assert [r.headers.get("X-Signed") for r in script.requests] == ["yes", "yes"]
+
+
+def test_a_3xx_without_location_is_a_status_error(kind: str) -> None:
+    client = Harness(kind, Script(("GET", url(1), httpx.Response(300, json=body()))))
+    with pytest.raises(APIStatusError) as info:
+        client.get(1)
+    assert info.value.status_code == 300
 
 
 def test_get_connections_keeps_order_and_errors_in_place(kind: str) -> None:
@@ -569,6 +692,7 @@ def test_an_untrusted_certificate_is_typed_and_not_retried(kind: str) -> None:
     with pytest.raises(CertificateError, match="CA bundle") as info:
         client.get(1)
     assert info.value.reason == "unable to get local issuer certificate"
+    assert (info.value.method, info.value.url) == ("GET", url(1))
     assert client.sleeps == []
 
 
@@ -623,3 +747,266 @@ def test_the_debug_line_times_the_attempt_not_the_wait(
     ).get(1)
     lines = [r.getMessage() for r in caplog.records if "->" in r.getMessage()]
     assert lines[-1].endswith("-> 200 (0.0 ms)"), lines
+
+
+# -- the streaming read: bodies arrive chunk by chunk, as from a socket -----------------------------
+
+
+def test_an_http_client_with_default_params_still_sends_the_credentials(kind: str) -> None:
+    """Default query params take the request through httpx's own builder: it must still carry
+    the Authorization header and the client's default headers."""
+    script = Script(("GET", url(1) + "?tenant=a", ok()))
+    transport = StreamingTransport(script)
+    http: Any = (
+        httpx.Client(params={"tenant": "a"}, transport=transport)
+        if kind == "sync"
+        else httpx.AsyncClient(params={"tenant": "a"}, transport=transport)
+    )
+    assert Harness(kind, None, http_client=http).get(1).id == 1
+    sent = script.requests[0]
+    assert sent.headers["Authorization"] == f"Token {TOKEN}"
+    assert sent.headers["Accept"] == "application/json"
+    assert script.done()
+
+
+def test_no_per_attempt_timeout_is_bounded_by_the_call_deadline(kind: str) -> None:
+    """timeout=None leaves each attempt to the call's deadline (120 s by default)."""
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return ok()
+
+    Harness(kind, Script(("GET", url(1), answer)), timeout=None).get(1)
+    assert set(seen[0]) == {"connect", "read", "write", "pool"}
+    assert all(119.0 < value <= 120.0 for value in seen[0].values()), seen
+
+
+def test_a_partial_timeout_is_completed_by_the_deadline(kind: str) -> None:
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return ok()
+
+    timeout = httpx.Timeout(None, connect=1.0)
+    Harness(
+        kind, Script(("GET", url(1), answer)), timeout=timeout, retry=RetryPolicy(deadline=2.0)
+    ).get(1)
+    assert seen[0]["connect"] == 1.0, "a limit under the deadline is kept"
+    assert all(1.9 < seen[0][name] <= 2.0 for name in ("read", "write", "pool")), seen
+
+
+def test_limits_under_the_deadline_are_kept_whichever_they_are(kind: str) -> None:
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return ok()
+
+    timeout = httpx.Timeout(1.0, connect=None)
+    client = Harness(
+        kind, Script(("GET", url(1), answer)), timeout=timeout, retry=RetryPolicy(deadline=2.0)
+    )
+    client.get(1)
+    assert seen[0]["read"] == seen[0]["write"] == seen[0]["pool"] == 1.0
+    assert 1.9 < seen[0]["connect"] <= 2.0
+
+
+def test_a_body_dripping_past_the_deadline_ends_the_call(kind: str) -> None:
+    """The deadline is checked between chunks: the bound for a transport that has no
+    deadline of its own (a caller's http_client)."""
+    now = [0.0]
+
+    def tick() -> None:
+        now[0] += 1.0
+
+    def dripping(request: httpx.Request) -> httpx.Response:
+        data = json.dumps(body()).encode()
+        return httpx.Response(200, stream=Chunks(data, size=20, pace=tick))
+
+    client = Harness(kind, dripping, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    with pytest.raises(APITimeoutError, match="deadline of 10 s exceeded") as info:
+        client.get(1)
+    assert info.value.status_code == 200, "the answer had begun"
+    assert (info.value.method, info.value.url) == ("GET", url(1))
+    assert client.sleeps == []
+    assert 10.0 < now[0] <= 12.0, "reading stopped at the deadline"
+    stream = client.transport.streams[0]
+    assert stream.served < len(stream.data)
+    assert not client.transport.unclosed()
+
+
+def test_a_body_arriving_within_the_deadline_is_read(kind: str) -> None:
+    now = [0.0]
+
+    def tick() -> None:
+        now[0] += 0.25
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Chunks(json.dumps(body()).encode(), size=100, pace=tick))
+
+    client = Harness(kind, slow, retry=RetryPolicy(deadline=10.0), clock=lambda: now[0])
+    assert client.get(1).id == 1
+
+
+@pytest.mark.parametrize(
+    "scenario", ["redirect", "too large", "retried", "undecodable", "status error"]
+)
+def test_every_streamed_response_is_closed(kind: str, scenario: str) -> None:
+    """Each answer is closed once the call is done with it, read or not: a redirect's, an
+    answer over the limit, one that was retried (else its connection never goes back to the
+    pool)."""
+    moved = httpx.Response(
+        301, headers={"Location": "/api/model-provider-connections/1/?moved=1"}, text="moved here"
+    )
+    corrupt = httpx.Response(
+        200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip" * 20)
+    )
+    cases: dict[str, tuple[list[httpx.Response], dict[str, Any], type[Exception] | None]] = {
+        "redirect": ([moved, ok()], {}, None),
+        "too large": ([ok()], {"max_body_size": 100}, ResponseTooLargeError),
+        "retried": ([httpx.Response(503, text="busy" * 30), ok()], {}, None),
+        "undecodable": ([corrupt], {"max_retries": 0}, ResponseValidationError),
+        "status error": ([ls_error(404, "Not found.")], {}, NotFoundError),
+    }
+    steps, options, error = cases[scenario]
+    urls = [url(1), url(1) + "?moved=1"] if scenario == "redirect" else [url(1)] * len(steps)
+    client = Harness(kind, Script(*zip(["GET"] * len(steps), urls, steps, strict=True)), **options)
+    if error is None:
+        client.get(1)
+    else:
+        with pytest.raises(error):
+            client.get(1)
+    assert len(client.transport.streams) == len(steps)
+    assert not client.transport.unclosed()
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["Content-Length", "chunked"])
+def test_an_answer_over_the_limit_is_not_read_to_its_end(kind: str, declared: bool) -> None:
+    data = json.dumps(body(cached_available_models="m" * 5000)).encode()
+    big = (
+        httpx.Response(200, content=data)
+        if declared
+        else httpx.Response(200, stream=httpx.ByteStream(data))
+    )
+    client = Harness(kind, Script(("GET", url(1), big)), max_body_size=1000)
+    with pytest.raises(ResponseTooLargeError) as info:
+        client.get(1)
+    assert info.value.limit == 1000
+    assert info.value.status_code == 200
+    stream = client.transport.streams[0]
+    if declared:
+        assert "Content-Length 5" in str(info.value)
+        assert (stream.served, info.value.body) == (0, b""), "refused before reading a byte"
+    else:
+        assert data.startswith(info.value.body), "what was read before the limit"
+        assert 1000 - stream.size < len(info.value.body) <= 1000
+        assert stream.served <= 1000 + stream.size
+    assert client.sleeps == [], "an answer over the limit is not fetched again"
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw deflate", "gzip, gzip"])
+def test_compressed_bodies_are_decoded_chunk_by_chunk(kind: str, coding: str) -> None:
+    import gzip
+    import zlib
+
+    payload = json.dumps(body(cached_available_models="gpt-4o " * 200)).encode()
+    encode: Callable[[bytes], bytes] = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "raw deflate": lambda data: zlib.compress(data, wbits=-15),
+        "gzip, gzip": lambda data: gzip.compress(gzip.compress(data)),
+    }[coding]
+    header = "deflate" if coding == "raw deflate" else coding
+    answer = httpx.Response(
+        200, headers={"Content-Encoding": header}, stream=httpx.ByteStream(encode(payload))
+    )
+    detailed = Harness(kind, Script(("GET", url(1), answer))).detailed(1)
+    assert detailed.content == payload
+    assert detailed.parsed.cached_available_models == "gpt-4o " * 200
+
+
+def test_a_corrupt_gzip_body_is_retried(kind: str) -> None:
+    """A 2xx whose compressed body is garbled is malformed: retried like a truncated one."""
+    import gzip
+
+    def corrupt() -> httpx.Response:
+        return httpx.Response(
+            200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip at all")
+        )
+
+    good = httpx.Response(
+        200,
+        headers={"Content-Encoding": "gzip"},
+        stream=httpx.ByteStream(gzip.compress(json.dumps(body()).encode())),
+    )
+    client = Harness(kind, Script(("GET", url(1), corrupt()), ("GET", url(1), good)))
+    assert client.detailed(1).attempts == 2
+    assert len(client.sleeps) == 1
+    client = Harness(
+        kind,
+        Script(("GET", url(1), corrupt())),
+        retry=RetryPolicy(retry_on_malformed_body=False),
+    )
+    with pytest.raises(ResponseValidationError, match="cannot be decoded") as info:
+        client.get(1)
+    assert info.value.malformed
+    assert client.sleeps == []
+
+
+def test_a_gzip_bomb_stops_at_the_limit_of_decoded_bytes(kind: str) -> None:
+    import gzip
+
+    bomb = httpx.Response(
+        200,
+        headers={"Content-Encoding": "gzip"},
+        stream=httpx.ByteStream(gzip.compress(b"\0" * 10_000_000)),
+    )
+    client = Harness(kind, Script(("GET", url(1), bomb)), max_body_size=50_000)
+    with pytest.raises(ResponseTooLargeError) as info:
+        client.get(1)
+    assert len(info.value.body) <= 50_000
+
+
+def test_the_in_process_path_keeps_the_limits(kind: str) -> None:
+    """An in-process transport hands over a body already read: the size limit and the
+    deadline still hold."""
+    client = Harness(kind, Script(("GET", url(1), ok())), stream=False, max_body_size=100)
+    with pytest.raises(ResponseTooLargeError) as info:
+        client.get(1)
+    assert info.value.limit == 100
+    size = len(ok().content)
+    assert str(info.value).startswith(f"response body over the 100-byte limit ({size}+ bytes)")
+    exact = Harness(kind, Script(("GET", url(1), ok())), stream=False, max_body_size=size)
+    assert exact.get(1).id == 1, "a body exactly at the limit is read"
+    now = [0.0]
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        now[0] += 11.0
+        return ok()
+
+    client = Harness(
+        kind, Script(("GET", url(1), slow)), stream=False,
+        retry=RetryPolicy(deadline=10.0), clock=lambda: now[0],
+    )  # fmt: skip
+    with pytest.raises(APITimeoutError, match="deadline of 10 s exceeded") as timed_out:
+        client.get(1)
+    assert timed_out.value.status_code == 200
+    assert Harness(kind, Script(("GET", url(1), ok())), stream=False).get(1).id == 1
+
+
+def test_a_timeout_mid_body_keeps_the_status(kind: str) -> None:
+    class Slow(httpx.SyncByteStream, httpx.AsyncByteStream):
+        def __iter__(self) -> Any:
+            yield b'{"id": 1'
+            raise httpx.ReadTimeout("slow")
+
+        async def __aiter__(self) -> Any:
+            yield b'{"id": 1'
+            raise httpx.ReadTimeout("slow")
+
+    client = Harness(kind, lambda request: httpx.Response(200, stream=Slow()), max_retries=0)
+    with pytest.raises(APITimeoutError) as info:
+        client.get(1)
+    assert (info.value.method, info.value.url, info.value.status_code) == ("GET", url(1), 200)

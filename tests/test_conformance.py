@@ -62,10 +62,31 @@ def test_embedded_mock_run_is_conformant() -> None:
     assert report.embedded
     assert report.exit_code == 0, report.verdict
     assert not report.failed
-    names = {r.name for r in report.results}
-    assert names <= set(check_names())
-    assert {"connection.valid_200", "auth.missing_header", "http.head", "http.options"} <= names
-    assert {f"schemathesis.{n}" for n in ("ignored_auth", "negative_data_rejection")} <= names
+    outcomes = {r.name: r.outcome for r in report.results}
+    assert outcomes == {
+        **dict.fromkeys(HAND_WRITTEN, "pass"),
+        **dict.fromkeys(SCHEMATHESIS, "pass"),
+        "drift.model_params": "note",  # the mock sends model_params as an object
+        "drift.created_by": "note",
+    }, "every documented check ran, and only those"
+    assert set(outcomes) <= set(check_names())
+
+
+#: The checks the README documents, written out: one dropped from the registry fails here.
+HAND_WRITTEN = [
+    "connection.valid_200", "connection.no_secrets", "auth.missing_header",
+    "auth.malformed_header", "auth.unknown_token", "auth.forged_bearer", "auth.before_existence",
+    "auth.route_variants", "not_found.unknown_id", "not_found.non_integer_id", "http.head",
+    "http.options",
+]  # fmt: skip
+SCHEMATHESIS = [
+    f"schemathesis.{name}"
+    for name in (
+        "content_type_conformance", "ignored_auth", "negative_data_rejection",
+        "not_a_server_error", "response_headers_conformance", "response_schema_conformance",
+        "status_code_conformance",
+    )
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -119,6 +140,35 @@ def test_a_200_for_another_id_fails() -> None:
     assert any("body id 2, but connection 1 was asked for" in d for d in valid.details)
 
 
+@pytest.mark.parametrize(
+    ("extra", "path"),
+    [
+        ({"keys": [{"api_key": "sk-" + "k" * 30}]}, "keys.0.api_key"),
+        ({"fallbacks": ["gpt-4o", "sk-proj-" + "a1B2" * 10]}, "fallbacks.1"),
+    ],
+    ids=["object in an array", "value in an array"],
+)
+def test_a_key_inside_an_array_fails_no_secrets(extra: dict[str, Any], path: str) -> None:
+    from ls_model_providers.mock import SyncASGITransport
+
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
+        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
+        leaking = {**http.get(_connection(1), headers=token).json(), **extra}
+
+    def leak(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(1) and method == "GET" and "authorization" in headers:
+            return 200, [("content-type", "application/json")], json.dumps(leaking).encode()
+        return None
+
+    with _bent(leak) as (served, _):
+        report = _run(served, max_examples=1)
+    no_secrets = next(r for r in report.results if r.name == "connection.no_secrets")
+    assert no_secrets.outcome == "fail"
+    assert path in no_secrets.summary
+    assert "k" * 30 not in json.dumps([[r.summary, *r.details] for r in report.results])
+
+
 def test_www_authenticate_must_name_a_label_studio_scheme() -> None:
     def prism(method: str, path: str, headers: dict[str, str]) -> Any:
         if "authorization" not in headers:
@@ -161,8 +211,9 @@ def test_a_challenge_quoting_the_key_is_scrubbed_before_it_is_cut() -> None:
         ((400, *ls_error(400, "bad id")[1:]), False),
         ((404, [("content-type", "text/html")], b"<html>404 | Label Studio</html>"), True),
         (ls_error(404, "Not found."), True),
+        ((404, [("content-type", "application/json")], b'{"error": "not found"}'), False),
     ],
-    ids=["422-problem-json", "400", "html-404", "json-404"],
+    ids=["422-problem-json", "400", "html-404", "json-404", "json-404-not-ls-error-body"],
 )
 def test_a_non_integer_id_is_label_studios_404(answer: Any, passes: bool) -> None:
     def rule(method: str, path: str, headers: dict[str, str]) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ from ls_model_providers._errors import Answer
 from ls_model_providers._models import build_connection, parse_connection
 
 from .helpers import body
-from .payloads import connections, json_values
+from .payloads import CONNECTION, connections, json_values
 
 REQUEST = httpx.Request("GET", "https://h.example/api/model-provider-connections/1/")
 
@@ -49,11 +50,34 @@ def test_any_bytes(content: bytes) -> None:
     _parse(content)
 
 
+REQUIRED = sorted(CONNECTION["required"])
+JSON_TYPES = {list: "array", str: "string", bool: "boolean", int: "integer", float: "number",
+              type(None): "null"}  # fmt: skip
+
+
 @settings(max_examples=300)
 @given(json_values)
 def test_any_json_value(value: Any) -> None:
+    """Anything but an object is refused by its JSON type; an object without every required
+    field is refused naming one that is missing (others may or may not parse)."""
     result = _parse(json.dumps(value).encode())
-    assert isinstance(result, ResponseValidationError) or isinstance(value, dict)
+    if not isinstance(value, dict):
+        assert isinstance(result, ResponseValidationError)
+        assert f"body is a JSON {JSON_TYPES[type(value)]}, not an object" in str(result)
+        assert not result.malformed, "JSON the server meant: not retried"
+    elif not set(REQUIRED) <= value.keys():
+        assert isinstance(result, ResponseValidationError)
+        named = re.search(r"missing required field '([^']+)'", str(result))
+        assert named is not None, str(result)
+        assert named.group(1) in set(REQUIRED) - value.keys()
+
+
+@given(connections, st.sampled_from(REQUIRED))
+def test_a_valid_body_without_a_required_field_names_it(payload: dict[str, Any], name: str) -> None:
+    del payload[name]
+    result = _parse(json.dumps(payload).encode())
+    assert isinstance(result, ResponseValidationError)
+    assert f"missing required field '{name}'" in str(result)
 
 
 @settings(max_examples=300)

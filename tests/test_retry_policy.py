@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ls_model_providers import RetryPolicy
+from ls_model_providers import RetryPolicy, ServerError
 from ls_model_providers._retry import (
     backoff,
     is_retryable_status,
@@ -30,19 +31,38 @@ policies = st.builds(
 unit = st.floats(0, 1, exclude_max=True)
 
 
-@given(st.integers(0, 10_000), policies, unit)
-def test_backoff_is_within_bounds(attempt: int, policy: RetryPolicy, r: float) -> None:
+@pytest.mark.parametrize(
+    ("attempt", "ceiling"),
+    [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 8.0), (10_000, 8.0)],
+)
+def test_backoff_doubles_from_half_a_second_up_to_eight(attempt: int, ceiling: float) -> None:
+    policy = RetryPolicy()
+    assert backoff(attempt, policy, lambda: 0.999) == pytest.approx(ceiling * 0.999)
+    assert backoff(attempt, policy, lambda: 0.5) == ceiling / 2
+    assert backoff(attempt, policy, lambda: 0.0) == 0.0
+
+
+@given(st.integers(0, 10_000), policies, unit, unit)
+def test_backoff_is_full_jitter_within_the_cap(
+    attempt: int, policy: RetryPolicy, r: float, s: float
+) -> None:
     delay = backoff(attempt, policy, lambda: r)
     assert 0 <= delay <= policy.backoff_cap
-    assert delay <= policy.backoff_base * 2.0 ** min(attempt, 62)
+    assert backoff(attempt + 1, policy, lambda: r) >= delay, "never shorter for a later retry"
+    if r < s:
+        assert backoff(attempt, policy, lambda: s) >= delay, "jitter scales the wait"
 
 
-@given(st.integers(0, 50), policies, st.floats(0, 1e6), unit)
-def test_retry_after_respected_up_to_the_cap(
-    attempt: int, policy: RetryPolicy, wait: float, r: float
+@pytest.mark.parametrize(
+    ("retry_after", "cap", "expected"),
+    [(5.0, 60.0, 5.0), (100.0, 60.0, 60.0), (0.0, 60.0, 0.0), (100.0, 10.0, 10.0)],
+)
+def test_a_server_asked_wait_is_honoured_up_to_the_cap(
+    retry_after: float, cap: float, expected: float
 ) -> None:
-    delay = retry_delay(attempt, policy, retry_after=wait, random=lambda: r)
-    assert delay == min(wait, policy.retry_after_cap)
+    policy = RetryPolicy(retry_after_cap=cap)
+    assert retry_delay(3, policy, retry_after=retry_after, random=lambda: 0.5) == expected
+    assert retry_delay(3, policy, retry_after=None, random=lambda: 0.5) == 2.0, "else backoff"
 
 
 @given(st.integers(100, 599), policies)
@@ -51,14 +71,31 @@ def test_only_the_documented_statuses_are_retryable(status: int, policy: RetryPo
     assert is_retryable_status(status, policy) is expected
 
 
+@pytest.mark.parametrize(
+    ("attempt", "delay", "elapsed", "allowed"),
+    [
+        (0, 1.0, 0.0, True), (1, 1.0, 0.0, True), (2, 1.0, 0.0, False),  # max_retries=2
+        (0, 5.0, 4.9, True), (0, 5.0, 5.0, False), (0, 0.0, 10.0, False),  # deadline=10
+    ],
+)  # fmt: skip
+def test_may_retry_at_its_edges(attempt: int, delay: float, elapsed: float, allowed: bool) -> None:
+    assert may_retry(attempt, delay, elapsed, RetryPolicy(max_retries=2, deadline=10.0)) is allowed
+
+
+def test_may_retry_without_a_deadline_or_without_retries() -> None:
+    assert may_retry(0, 1e6, 1e6, RetryPolicy(deadline=None)) is True
+    assert may_retry(0, 0.0, 0.0, RetryPolicy(max_retries=0)) is False
+
+
 @given(st.integers(0, 20), st.floats(0, 100), st.floats(0, 1000), policies)
-def test_may_retry_respects_count_and_deadline(
+def test_a_retry_allowed_stays_allowed_sooner(
     attempt: int, delay: float, elapsed: float, policy: RetryPolicy
 ) -> None:
-    allowed = may_retry(attempt, delay, elapsed, policy)
-    if allowed:
-        assert attempt < policy.max_retries
-        assert policy.deadline is None or elapsed + delay < policy.deadline
+    if may_retry(attempt, delay, elapsed, policy):
+        assert may_retry(0, 0.0, 0.0, policy)
+        assert may_retry(attempt, delay / 2, elapsed / 2, policy)
+    elif attempt < policy.max_retries and policy.deadline is None:
+        raise AssertionError("retries left and no deadline: it may retry")
 
 
 @given(st.integers(0, 10**6))
@@ -100,8 +137,43 @@ def test_policy_rejects_negative_values() -> None:
         RetryPolicy(max_retries=-1)
 
 
-def test_defaults() -> None:
-    policy = RetryPolicy()
-    assert policy.max_retries == 2
-    assert policy.retry_after_cap == 60.0
-    assert policy.retry_on_500 is False
+def test_the_default_policy_as_a_call_lives_it() -> None:
+    """Three attempts, waits of at most 0.5 s then 1 s, all within 120 s."""
+    from .helpers import Harness, Script, url
+
+    script = Script(*[("GET", url(1), httpx.Response(503))] * 3)
+    client = Harness("sync", script, jitter=lambda: 0.999)
+    with pytest.raises(ServerError):
+        client.get(1)
+    assert client.sleeps == pytest.approx([0.4995, 0.999])
+    assert script.done()
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    script = Script(*[("GET", url(1), httpx.Response(503, headers={"Retry-After": "50"}))] * 3)
+    client = Harness("sync", script, clock=lambda: now[0], sleep=sleep)
+    with pytest.raises(ServerError):
+        client.get(1)
+    assert now[0] == 100.0, "a third 50 s wait would end past the 120 s deadline"
+
+
+@pytest.mark.parametrize(
+    ("date", "seconds"),
+    [
+        ("Fri, 27 Nov 2026 12:00:42 GMT", 42.0),
+        ("Fri, 27 Nov 2026 12:00:42 -0000", 42.0),  # no zone: read as UTC
+        ("Fri, 27 Nov 2026 14:00:42 +0200", 42.0),
+    ],
+)
+def test_retry_after_dates_in_any_zone(date: str, seconds: float) -> None:
+    now = dt.datetime(2026, 11, 27, 12, 0, 0, tzinfo=dt.UTC)
+    assert parse_retry_after({"retry-after": date}, now=now) == seconds
+
+
+def test_retry_after_ms_is_milliseconds_only() -> None:
+    date = "Fri, 27 Nov 2026 12:00:42 GMT"
+    now = dt.datetime(2026, 11, 27, 12, 0, 0, tzinfo=dt.UTC)
+    assert parse_retry_after({"retry-after-ms": date}, now=now) is None
+    assert parse_retry_after({"retry-after-ms": date, "retry-after": "7"}, now=now) == 7.0

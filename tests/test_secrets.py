@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -10,8 +11,22 @@ import httpx
 import pytest
 
 import ls_model_providers
-from ls_model_providers import Client, LabelStudioError, PersonalAccessTokenAuth, TokenAuth
-from ls_model_providers._secrets import Scrubber, is_secret_name, is_secret_value, redact
+from ls_model_providers import (
+    AsyncClient,
+    Client,
+    LabelStudioError,
+    PersonalAccessTokenAuth,
+    TokenAuth,
+)
+from ls_model_providers._secrets import (
+    Scrubber,
+    find_secrets,
+    is_secret_name,
+    is_secret_value,
+    mask,
+    redact,
+    secret_values,
+)
 
 from . import hostile
 from .helpers import Harness, Script, body, jwt, ls_error, ok, url
@@ -168,6 +183,11 @@ def test_bad_base_urls_are_refused_without_the_password(base_url: str, why: str)
         "accessToken", "refresh_token", "privateKey", "private_key", "private-key", "passphrase",
         "password", "db_password", "credentials_json", "credentials", "apikey", "Authorization",
         "session_cookie", "token", "key",
+        # each word alone makes the name a secret (none of the others is in it):
+        "aws_secret_arn", "secrets", "password_hash", "db_passwd", "passphrase_hint",
+        "credential", "credentials_path", "apikey_header", "privatekey_pem", "pwd",
+        "x_key", "basic_auth", "proxy_authorization",
+        "request_signature",
     ],
 )  # fmt: skip
 def test_secret_names_in_every_spelling(name: str) -> None:
@@ -251,7 +271,7 @@ def test_public_names_are_exported_and_complete() -> None:
     assert public <= exported, public - exported
     for name in exported:
         assert hasattr(ls_model_providers, name), name
-    assert sorted(exported) == sorted(set(ls_model_providers.__all__)), "no duplicates"
+    assert len(ls_model_providers.__all__) == len(exported), "no name listed twice"
 
 
 def test_a_reason_phrase_echoing_the_token_is_scrubbed(kind: str) -> None:
@@ -363,3 +383,201 @@ def test_get_does_not_print_a_token_split_by_an_escape_sequence(
     assert code == 1
     _scrub_check(out, err)
     assert "<redacted>" in err
+
+
+@pytest.mark.parametrize(
+    ("data", "paths"),
+    [
+        ({"keys": [{"api_key": "sk-canary"}]}, ["keys.0.api_key"]),
+        ({"extra": ["note", "sk-proj-" + "a1B2" * 10]}, ["extra.1"]),
+        ([{"token": "t0k3n-canary"}], ["0.token"]),
+        (
+            {"model_params": '{"default": "sk-ant-api03-' + "x" * 40 + '"}'},
+            ["model_params.default"],
+        ),
+        ({"api_key": "********"}, ["api_key"]),
+        ({"api_key": "", "token_type": "Bearer", "max_tokens": 10}, []),
+    ],
+    ids=["object in array", "value in array", "top-level array", "JSON text", "mask", "none"],
+)
+def test_find_secrets_looks_into_arrays_and_json_text(data: Any, paths: list[str]) -> None:
+    found = list(find_secrets(data))
+    assert [f.path for f in found] == paths
+    assert all(f.masked == (f.value == "********") for f in found)
+
+
+LIBRARY_LOGGERS = [
+    "httpx", "httpcore.connection", "httpcore.connection_pool", "httpcore.http11",
+    "httpcore.http2", "httpcore.proxy", "httpcore.socks",
+]  # fmt: skip
+
+
+def test_library_log_records_are_scrubbed_during_a_call_only(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever httpx or httpcore logs while a call runs (each of their loggers: filters are
+    not inherited) has the call's key hidden; the same text logged outside a call, by anyone,
+    is left as it is."""
+    caplog.set_level(logging.DEBUG)
+    for name in LIBRARY_LOGGERS:  # as in a fresh process: the first call installs the filter
+        for installed in list(logging.getLogger(name).filters):
+            if type(installed).__name__ == "_LogScrubber":
+                logging.getLogger(name).removeFilter(installed)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).debug("sent %s", request.headers["Authorization"])
+        return ok()
+
+    Harness(kind, handler, base_url=H, api_key=CANARY).get(1)
+    during = [r for r in caplog.records if r.name in LIBRARY_LOGGERS and r.msg.startswith("sent")]
+    assert sorted(r.name for r in during) == sorted(LIBRARY_LOGGERS)
+    assert all(r.getMessage() == "sent Token <redacted>" for r in during), during
+    caplog.clear()
+    logging.getLogger("httpx").debug("after %s", CANARY)
+    assert [r.getMessage() for r in caplog.records] == [f"after {CANARY}"], "outside any call"
+
+
+def test_httpcore_records_of_a_real_exchange_are_scrubbed(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On a socket, httpcore logs the response headers at DEBUG: a server echoing the key in
+    one must not put it into the application's log."""
+    caplog.set_level(logging.DEBUG)
+    answer = hostile.answer(
+        "200 OK", json.dumps(body()).encode(), content_type="application/json",
+        x_echo=f"Token {CANARY}",
+    )  # fmt: skip
+    with hostile.serve(answer) as server:
+        if kind == "sync":
+            with Client(base_url=server.base_url, api_key=CANARY) as client:
+                assert client.get_connection(1).id == 1
+        else:
+
+            async def main() -> None:
+                async with AsyncClient(base_url=server.base_url, api_key=CANARY) as client:
+                    assert (await client.get_connection(1)).id == 1
+
+            asyncio.run(main())
+    names = {r.name for r in caplog.records}
+    assert "httpcore.http11" in names, names
+    _scrub_check(caplog.text, *(r.getMessage() for r in caplog.records))
+
+
+def test_mask_shows_the_length_only() -> None:
+    assert mask(CANARY) == "<40 chars>"
+    assert mask("") == "<empty>"
+
+
+@pytest.mark.parametrize("count", [3, 40], ids=["few secrets", "indexed"])
+def test_a_discarded_secret_is_shown_again_and_the_others_stay_hidden(count: int) -> None:
+    """A replaced access token is discarded: text quoting it is left alone, every other secret
+    (one sharing its first characters too, one equal to it in another case) stays hidden."""
+    secrets = [f"secret-{i:02d}-{'x' * 10}" for i in range(count)]
+    scrub = Scrubber(*secrets, "CASE-blind-secret", "case-BLIND-secret")
+    scrub.discard(secrets[0])
+    scrub.discard("never-added-secret")
+    scrub.discard("CASE-blind-secret")
+    assert scrub(f"a {secrets[0]} b") == f"a {secrets[0]} b"
+    assert scrub(f"{secrets[1]} {secrets[-1]}") == "<redacted> <redacted>"
+    assert scrub("case-blind-secret") == "<redacted>", "its twin in another case is still held"
+    for secret in secrets[1:]:
+        scrub.discard(secret)
+    assert scrub(" ".join(secrets)) == " ".join(secrets)
+    assert scrub("case-blind-secret!") == "<redacted>!"
+
+
+def _objects(levels: int, leaf: Any) -> Any:
+    for _ in range(levels):
+        leaf = {"a": leaf}
+    return leaf
+
+
+def _arrays(levels: int, leaf: Any) -> Any:
+    for _ in range(levels):
+        leaf = [leaf]
+    return leaf
+
+
+def _innermost(value: Any) -> Any:
+    while isinstance(value, dict) and "a" in value:
+        value = value["a"]
+    while isinstance(value, list) and value and isinstance(value[0], list):
+        value = value[0]
+    return value
+
+
+SK = "sk-proj-" + "a1B2" * 10
+
+
+def test_secrets_are_found_and_redacted_64_containers_deep_and_no_deeper() -> None:
+    """The same bound as the JSON the client accepts (64 levels): a secret within it is found
+    and hidden; past it the container itself is replaced, so nothing recurses without end."""
+    assert [f.path for f in find_secrets(_objects(63, {"api_key": "k" * 10}))] == [
+        "a." * 63 + "api_key"
+    ]
+    assert list(find_secrets(_objects(64, {"api_key": "k" * 10}))) == []
+    assert len(list(find_secrets(_arrays(63, [SK])))) == 1
+    assert list(find_secrets(_arrays(64, [SK]))) == []
+    assert _innermost(redact(_objects(63, {"b": 1}))) == {"b": 1}
+    assert _innermost(redact(_objects(64, {"b": 1}))) == "<nested too deeply>"
+    assert _innermost(redact(_arrays(63, ["x"]))) == ["x"]
+    assert _innermost(redact(_arrays(64, ["x"]))) == ["<nested too deeply>"]
+    assert redact(["x", ["y"]], depth=1) == ["x", "<nested too deeply>"]
+
+
+def test_json_text_is_redacted_inside_and_left_alone_without_secrets() -> None:
+    """model_params sent as text: a key inside is hidden, the rest kept (non-ASCII as is);
+    text holding no secret comes back exactly as it was."""
+    data = {
+        "model_params": '{"api_key": "' + "k" * 12 + '", "note": "é"}',
+        "list_text": '["' + SK + '", "ok"]',
+        "plain": '{"n":1}',
+        "not_json": "{ not json }",
+    }
+    assert redact(data) == {
+        "model_params": '{"api_key": "<redacted>", "note": "é"}',
+        "list_text": '["<redacted>", "ok"]',
+        "plain": '{"n":1}',
+        "not_json": "{ not json }",
+    }
+    assert [f.path for f in find_secrets(data)] == ["model_params.api_key", "list_text.0"]
+
+
+def test_secret_values_are_the_strings_to_scrub() -> None:
+    data = {"api_key": "k" * 12, "masked_key": "********", "list": [SK], "empty_token": ""}
+    assert list(secret_values(data)) == ["k" * 12, SK]
+
+
+@pytest.mark.parametrize("count", [1, 24, 25, 40], ids=["one", "24 forms", "25 forms", "indexed"])
+def test_the_scrubber_finds_every_occurrence_with_few_or_many_secrets(count: int) -> None:
+    """The same answers below and above the point where the scrubber indexes its forms."""
+    others = [f"other{i:03d}-secret" for i in range(count - 1)]
+    key = "abcdefgh"  # exactly the shortest secret
+    scrub = Scrubber(key, *others)
+    assert scrub(key) == "<redacted>"
+    assert scrub(f"{key}{key}.{key}") == "<redacted><redacted>.<redacted>"
+    assert scrub(f"at the end {key}") == "at the end <redacted>"
+    assert scrub("abcdefg") == "abcdefg"
+    assert scrub("ABCDEFGH and \u0130 \u017f") == "<redacted> and \u0130 \u017f"
+
+
+def test_case_folding_matches_what_a_case_blind_reader_sees() -> None:
+    """A secret spelled with the long s (U+017F) or a dotted capital I (U+0130), which lower
+    to s and i, is still the secret."""
+    scrub = Scrubber("session-secret-key", "api-key-identity")
+    assert scrub("SESSION-\u017fECRET-KEY") == "<redacted>"
+    assert scrub("api-key-\u0130dentity") == "<redacted>"
+
+
+@pytest.mark.parametrize("count", [2, 40], ids=["few secrets", "indexed"])
+def test_a_secret_containing_another_is_replaced_whole(count: int) -> None:
+    others = [f"other{i:03d}-secret" for i in range(count - 2)]
+    scrub = Scrubber("prefix00", *others)
+    scrub.add("prefix00-and-more", "<long>")
+    assert scrub("x prefix00-and-more y prefix00 z") == "x <long> y <redacted> z"
+
+
+@pytest.mark.parametrize("masked", ["********", "\u2022\u2022\u2022\u2022", "xxxxxxxx", "XXXXXXXX"])
+def test_a_masked_value_is_not_a_leak(masked: str) -> None:
+    assert [(f.path, f.masked) for f in find_secrets({"api_key": masked})] == [("api_key", True)]

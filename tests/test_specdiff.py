@@ -32,6 +32,7 @@ from ls_model_providers.toolkit.drift import SchemaError, SpecDiffError
 from ls_model_providers.toolkit.drift import compare_documents as compare
 
 from . import hostile
+from .payloads import UNKNOWN_PROVIDER
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 MPC = "#/components/schemas/ModelProviderConnection"
@@ -125,7 +126,7 @@ CASES: list[tuple[str, str, Edit, list[str], Edit | None]] = [
     ("a field added where the fragment forbids additional properties", "body", _both(_forbid_extras, lambda s: _props(s).update(is_shared={"type": "boolean"})), ["body.is_shared: field added"], _forbid_extras),
     ("additional properties now allowed", "body", lambda s: None, ["body: additional properties now allowed"], _forbid_extras),
     ("additional properties now forbidden", "body", _forbid_extras, ["body: additional properties now forbidden"], None),
-    ("an enum value added", "body", lambda s: _schemas(s)["ProviderEnum"]["enum"].append("Mistral"), ['body.provider: enum value added: "Mistral"'], None),
+    ("an enum value added", "body", lambda s: _schemas(s)["ProviderEnum"]["enum"].append(UNKNOWN_PROVIDER), [f'body.provider: enum value added: "{UNKNOWN_PROVIDER}"'], None),
     ("an enum value added", "path", lambda s: _param(s).update(enum=[1, 2, 3]), ["path.id: enum value added: 3"], lambda s: _param(s).update(enum=[1, 2])),
     ("an enum value removed", "body", lambda s: _schemas(s)["ScopeEnum"]["enum"].remove("Model"), ['body.scope: enum value removed: "Model"'], None),
     ("an enum value removed", "path", lambda s: _param(s).update(enum=[1]), ["path.id: enum value removed: 2"], lambda s: _param(s).update(enum=[1, 2])),

@@ -275,7 +275,8 @@ class PersonalAccessTokenAuth(httpx.Auth):
                 )  # fmt: skip
                 self.accept(Answer.of((yield refresh)))
                 header, generation = self.bearer()
-            request.headers["Authorization"] = header or ""
+            # As in the engine: a token due at once (clock skew) is still the best there is.
+            request.headers["Authorization"] = header or self.current_bearer() or ""
             response = yield request
             if response.status_code != 401 or retry_on_401:
                 return
