@@ -47,10 +47,10 @@ def test_the_messages_name_the_argument() -> None:
         PersonalAccessTokenAuth("eyJ a.b.c", base_url=BASE)
     with pytest.raises(TypeError, match=r"^base_url must be a str, not int$"):
         check_base_url(5)
-    with pytest.raises(ValueError, match=r"^base_url is not a valid URL$"):
+    with pytest.raises(ValueError, match=r"^base_url is not a valid URL \(check its host name\)$"):
         check_base_url("http://[::1")
     with pytest.raises(
-        ValueError, match=r"^base_url must be an http.s. URL with a host, got ftp://h.example$"
+        ValueError, match=r"^base_url must be an http.s. URL with a host, got 'ftp://h.example'$"
     ):
         check_base_url("ftp://h.example")
     with pytest.raises(ValueError, match=r"got a URL without a scheme$"):

@@ -137,7 +137,11 @@ def test_nesting_in_arrays_alone_is_bounded_too() -> None:
     assert info.value.malformed is False
 
 
-def test_bytes_are_decoded_as_json_loads_decodes_them() -> None:
-    """UTF-8 with a lone surrogate (as json.loads reads it), UTF-16 with its BOM."""
-    assert loads(b'{"a": "\xed\xa0\x80"}') == json.loads(b'{"a": "\xed\xa0\x80"}')
+def test_bytes_are_decoded_as_json_loads_decodes_them_but_strictly() -> None:
+    """UTF-16 with its BOM, as json.loads reads it; UTF-8 encoding a lone surrogate, which
+    json.loads lets through into a str no encoder can write back, is refused."""
     assert loads('{"a": 1}'.encode("utf-16")) == {"a": 1}
+    assert loads('{"a": "\u00e9"}'.encode("utf-16-le")) == {"a": "\u00e9"}
+    assert json.loads(b'{"a": "\xed\xa0\x80"}') == {"a": "\ud800"}
+    with pytest.raises(JSONRejected):
+        loads(b'{"a": "\xed\xa0\x80"}')

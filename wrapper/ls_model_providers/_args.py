@@ -69,8 +69,8 @@ def check_base_url(base_url: object, name: str = "base_url") -> str:
             f"{name} must not contain credentials (user:password@host): pass the key on its own"
         )
     if url.scheme not in ("http", "https") or not host:
-        shown = f"{url.scheme}://{host}" if url.scheme else "a URL without a scheme"
-        raise ValueError(f"{name} must be an http(s) URL with a host, got {shown[:100]!r}")
+        shown = repr(f"{url.scheme}://{host}"[:100]) if url.scheme else "a URL without a scheme"
+        raise ValueError(f"{name} must be an http(s) URL with a host, got {shown}")
     problem = _host_problem(url)
     if problem:
         raise ValueError(f"{name} is not a valid URL: {problem}")
