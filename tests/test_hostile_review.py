@@ -14,7 +14,7 @@ from ls_model_providers.cli import main
 from ls_model_providers.conformance import Report, RunConfig, run
 from ls_model_providers.mock import create_app, serve_in_thread
 
-from .servers import Override, Rewrite
+from .servers import Override, Rewrite, front
 
 DETAIL = "/api/model-provider-connections/"
 PROVIDER_KEY = "sk-" + "live0123456789abcdefABCDEF0123456789"
@@ -171,3 +171,48 @@ def test_an_error_echoing_what_the_suite_sent_is_no_leak() -> None:
     with serve_in_thread(app) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert report.exit_code == 0, (report.verdict, [(r.name, r.summary) for r in report.failed])
+
+
+# -- healthy deployments that failed -----------------------------------------------------------
+
+
+def test_a_rate_limited_token_refresh_is_waited_for_not_failed() -> None:
+    # Label Studio throttles like any DRF view: a 429 to the refresh POST is a rate limit,
+    # which the suite promises to honour, not a failed refresh (exit 1).
+    refreshes = [0]
+
+    def throttle(method: str, path: str, headers: dict[str, str]) -> Any:
+        if method == "POST" and path.endswith("/api/token/refresh/"):
+            refreshes[0] += 1
+            if refreshes[0] == 1:
+                body = json.dumps({"detail": "Request was throttled."}).encode()
+                return 429, [("content-type", "application/json"), ("retry-after", "0")], body
+        return None
+
+    app = create_app()
+    app.add_middleware(Override, rule=throttle)
+    with serve_in_thread(app) as served:
+        refresh_token = app.state.mock.issue_refresh_token(1)
+        report = _run(served.base_url, refresh_token, connection_id=1)
+    assert report.exit_code == 0, (report.verdict, [(r.name, r.summary) for r in report.failed])
+    assert refreshes[0] == 2
+    note = next(r for r in report.results if r.name == "run.rate_limited")
+    assert note.outcome == "note"
+
+
+def test_a_denied_personal_access_token_behind_uwsgi_is_refreshed(tmp_path: Any) -> None:
+    # uwsgi closes every keep-alive connection after its answer: the denied key's refresh
+    # POST, the first request on a reused connection after the main key's GETs, failed
+    # unanswered and the run ended NOT CONFORMANT (run.internal) on a healthy deployment.
+    app = create_app()
+    tokens = _tokens(app)
+    with serve_in_thread(app) as served:
+        port = int(served.base_url.rsplit(":", 1)[1].split("/")[0])
+        other = app.state.mock.issue_refresh_token(3)  # grace, of the second organisation
+        with front(port, uwsgi=True) as uwsgi:
+            report = _run(uwsgi, served.token, connection_id=1,
+                          denied_keys=[tokens["alan"], other])  # fmt: skip
+    assert report.exit_code == 0, (report.verdict, [(r.name, r.summary) for r in report.failed])
+    assert "a user of another organisation" in next(
+        r.summary for r in report.results if r.name == "authz.identities"
+    )
