@@ -216,3 +216,25 @@ def test_a_denied_personal_access_token_behind_uwsgi_is_refreshed(tmp_path: Any)
     assert "a user of another organisation" in next(
         r.summary for r in report.results if r.name == "authz.identities"
     )
+
+
+# -- secrets in the client's errors ------------------------------------------------------------
+
+
+def test_an_error_quoting_a_provider_key_never_shows_it(capsys: pytest.CaptureFixture[str]) -> None:
+    # The client scrubbed its own key from a server's detail, not a provider key the server
+    # quoted: `get` printed it.
+    def leak(method: str, path: str, status: int, body: bytes) -> bytes:
+        if status == 404:
+            data = json.loads(body)
+            data["detail"] += f" (connection 1 uses {PROVIDER_KEY})"
+            return json.dumps(data).encode()
+        return body
+
+    app = create_app()
+    app.add_middleware(Rewrite, rule=leak)
+    with serve_in_thread(app) as served:
+        assert main(["get", "999", "--base-url", served.base_url, "--api-key", served.token]) == 1
+    shown = capsys.readouterr()
+    assert "No ModelProviderConnection matches" in shown.err + shown.out
+    assert PROVIDER_KEY not in shown.err + shown.out

@@ -151,6 +151,16 @@ def secret_values(value: Any, depth: int = MAX_JSON_DEPTH) -> Iterable[str]:
     return (found.value for found in find_secrets(value, depth) if not found.masked)
 
 
+def hide_secret_values(text: str) -> str:
+    """``text`` with the credentials it quotes (a provider key, a JWT, a PEM private key)
+    replaced by ``<redacted>``: for text a server wrote (an error's ``detail``)."""
+    if is_secret_value(text):
+        return REDACTED
+    for found in embedded_secrets(text):
+        text = text.replace(found, REDACTED)
+    return text
+
+
 def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
     """A copy of a JSON-like value with every secret replaced by ``<redacted>``: what
     ``find_secrets`` finds, and any non-empty value of a secret-named field; JSON text in a
@@ -170,10 +180,9 @@ def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
         return [redact(v, depth - 1) for v in value] if depth > 0 else TOO_DEEP
     if not isinstance(value, str):
         return value
-    if is_secret_value(value):
-        return REDACTED
-    for found in embedded_secrets(value):
-        value = value.replace(found, REDACTED)
+    value = hide_secret_values(value)
+    if value == REDACTED:
+        return value
     inner = _json_text(value) if depth > 0 else None
     if inner is not None and next(find_secrets(inner, depth - 1), None) is not None:
         return json.dumps(redact(inner, depth - 1), ensure_ascii=False)
