@@ -32,7 +32,13 @@ import httpx
 
 from ._args import check_api_key, check_base_url
 from ._body import JSONRejected, loads
-from ._constants import DEFAULT_TIMEOUT, LOGGER_NAME, REFRESH_MARGIN, TOKEN_REFRESH_PATH
+from ._constants import (
+    DEFAULT_TIMEOUT,
+    LOGGER_NAME,
+    REFRESH_MARGIN,
+    RESENDABLE,
+    TOKEN_REFRESH_PATH,
+)
 from ._errors import Answer, APIStatusError, ResponseValidationError, make_status_error
 from ._secrets import Scrubber, mask
 
@@ -271,7 +277,10 @@ class PersonalAccessTokenAuth(httpx.Auth):
                     raise refused
                 refresh = httpx.Request(
                     "POST", self.refresh_url, json=self.refresh_payload(),
-                    extensions={"timeout": request.extensions.get("timeout", DEFAULT_TIMEOUT.as_dict())},
+                    extensions={
+                        "timeout": request.extensions.get("timeout", DEFAULT_TIMEOUT.as_dict()),
+                        RESENDABLE: True,
+                    },
                 )  # fmt: skip
                 self.accept(Answer.of((yield refresh)))
                 header, generation = self.bearer()

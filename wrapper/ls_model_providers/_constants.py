@@ -50,6 +50,10 @@ MOCK_REQUEST_BODY_SECONDS = 30.0
 MAX_ID = 2**63 - 1
 ENDPOINT_PATH = "api/model-provider-connections/"
 TOKEN_REFRESH_PATH = "api/token/refresh/"  # noqa: S105 - a path, not a password
+#: A request extension: this POST (the token refresh) may be sent again on a fresh connection
+#: when a reused one turns out closed before any answer, as a GET is. It only trades the
+#: refresh token for an access token; uwsgi closes a keep-alive connection after each answer.
+RESENDABLE = "ls_model_providers.resendable"
 #: An access token is refreshed this many seconds before its `exp`.
 REFRESH_MARGIN = 30.0
 

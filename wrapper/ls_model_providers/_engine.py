@@ -38,7 +38,7 @@ import httpx
 
 from ._auth import PersonalAccessTokenAuth, TokenAuth
 from ._body import BodyExpired, BodyReader, BodyTooLarge, UndecodableBody
-from ._constants import ENDPOINT_PATH, LOGGER_NAME, MAX_REDIRECTS
+from ._constants import ENDPOINT_PATH, LOGGER_NAME, MAX_REDIRECTS, RESENDABLE
 from ._errors import (
     Answer,
     APIConnectionError,
@@ -212,7 +212,10 @@ class Config:
                 if authorization is None
                 else {**self.headers, "Authorization": authorization}
             )
-            return http.build_request(method, url, headers=headers, json=json, timeout=timeout)
+            request = http.build_request(method, url, headers=headers, json=json, timeout=timeout)
+            if method == "POST":  # the token refresh, the only POST a call sends
+                request.extensions[RESENDABLE] = True
+            return request
         merged = self._merged
         if merged is None or merged[0] != authorization:
             combined = httpx.Headers(http.headers)

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import httpx
 
 from ._body import JSONRejected, loads
+from ._secrets import hide_secret_values
 
 __all__ = [
     "APIConnectionError",
@@ -295,7 +296,8 @@ def is_html(answer: Answer) -> bool:
 
 
 def _text(value: object, scrub: Callable[[str], str]) -> str | None:
-    return scrub(value) if isinstance(value, str) else None
+    """Text the server sent: our credentials out, and any it quotes (a provider key)."""
+    return hide_secret_values(scrub(value)) if isinstance(value, str) else None
 
 
 def make_status_error(
@@ -317,7 +319,7 @@ def make_status_error(
         data = {}
     detail = _text(data.get("detail"), scrub)
     cls = _STATUS_CLASSES.get(status) or (ServerError if status >= 500 else APIStatusError)
-    reason = scrub(answer.reason) if answer.reason else "error"  # the server's text too
+    reason = _text(answer.reason, scrub) or "error"  # the server's text too
     message = f"{prefix}HTTP {status} {reason}" + (f": {detail}" if detail else "")
     return cls(
         message,

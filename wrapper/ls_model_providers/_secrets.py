@@ -61,6 +61,20 @@ def is_secret_value(value: object) -> bool:
     return isinstance(value, str) and bool(_SECRET_VALUE.search(value))
 
 
+#: Provider keys and JWTs inside a longer text (an error's ``detail`` quoting one): not after a
+#: letter, digit, ``_`` or ``-`` (``task-...`` holds no key), and long enough to be one.
+_EMBEDDED_VALUE = re.compile(
+    r"(?<![\w-])(?:sk-[\w-]{20,}|AIza[\w-]{30,}|eyJ[\w-]*\.eyJ[\w-]+\.[\w-]+)"
+)
+
+
+def embedded_secrets(value: str) -> list[str]:
+    """The provider keys and JWTs a text holds inside it (``is_secret_value`` judges it whole)."""
+    if "sk-" not in value and "AIza" not in value and "eyJ" not in value:
+        return []  # the common case, without running the expression
+    return _EMBEDDED_VALUE.findall(value)
+
+
 #: A value that only stands for a secret (``********``, ``••••``, ``xxxx``): shown instead of
 #: one, so it is a masked field, not a leak.
 _MASK = re.compile(r"[*\u2022xX]+")
@@ -71,9 +85,14 @@ def is_mask(value: str) -> bool:
     return bool(_MASK.fullmatch(value))
 
 
+#: What RFC 8259 allows around a JSON text (a file or an editor often ends it with a newline).
+_JSON_WHITESPACE = " \t\n\r"
+
+
 def _json_text(value: str) -> Any:
     """The JSON object or array a string holds (``model_params`` sent as text), else None."""
-    if value[:1] not in ("{", "[") or value[-1:] not in ("}", "]"):
+    text = value.strip(_JSON_WHITESPACE)
+    if text[:1] not in ("{", "[") or text[-1:] not in ("}", "]"):
         return None
     try:
         return loads(value)
@@ -107,13 +126,21 @@ def find_secrets(value: Any, depth: int = MAX_JSON_DEPTH, _path: str = "") -> It
         return
     for key, item in items:
         path = f"{_path}{key}"
+        named = isinstance(key, str) and is_secret_name(key)
         if isinstance(item, str):
-            named = isinstance(key, str) and is_secret_name(key)
             inner = None if named else _json_text(item)
             if inner is not None:  # JSON text: what is inside is named by where it is
                 yield from find_secrets(inner, depth - 1, path + ".")
             elif item and (named or is_secret_value(item)):
                 yield Found(path, item, named and is_mask(item))
+            elif item:
+                yield from (Found(path, found, False) for found in embedded_secrets(item))
+        elif named and isinstance(item, list):  # "api_key": ["...", "..."]: each is one
+            for index, element in enumerate(item):
+                if isinstance(element, str) and element:
+                    yield Found(f"{path}.{index}", element, is_mask(element))
+                else:
+                    yield from find_secrets(element, depth - 1, f"{path}.{index}.")
         else:
             yield from find_secrets(item, depth - 1, path + ".")
 
@@ -122,6 +149,16 @@ def secret_values(value: Any, depth: int = MAX_JSON_DEPTH) -> Iterable[str]:
     """Every credential string in ``value`` (``find_secrets``, masks left out), to scrub them
     out of text too."""
     return (found.value for found in find_secrets(value, depth) if not found.masked)
+
+
+def hide_secret_values(text: str) -> str:
+    """``text`` with the credentials it quotes (a provider key, a JWT, a PEM private key)
+    replaced by ``<redacted>``: for text a server wrote (an error's ``detail``)."""
+    if is_secret_value(text):
+        return REDACTED
+    for found in embedded_secrets(text):
+        text = text.replace(found, REDACTED)
+    return text
 
 
 def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
@@ -143,8 +180,9 @@ def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
         return [redact(v, depth - 1) for v in value] if depth > 0 else TOO_DEEP
     if not isinstance(value, str):
         return value
-    if is_secret_value(value):
-        return REDACTED
+    value = hide_secret_values(value)
+    if value == REDACTED:
+        return value
     inner = _json_text(value) if depth > 0 else None
     if inner is not None and next(find_secrets(inner, depth - 1), None) is not None:
         return json.dumps(redact(inner, depth - 1), ensure_ascii=False)

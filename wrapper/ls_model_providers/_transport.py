@@ -39,6 +39,8 @@ from typing import Any, NamedTuple
 import httpcore
 import httpx
 
+from ._constants import RESENDABLE
+
 __all__ = [
     "AsyncTransport",
     "Proxy",
@@ -299,7 +301,7 @@ class _Attempt:
         cause = failure.__cause__
         return (
             not self.opened
-            and request.method in SAFE_METHODS
+            and (request.method in SAFE_METHODS or request.extensions.get(RESENDABLE) is True)
             and isinstance(cause, httpcore.RemoteProtocolError | httpcore.ReadError | httpcore.WriteError)
         )  # fmt: skip
 

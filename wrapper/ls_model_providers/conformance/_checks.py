@@ -267,11 +267,11 @@ def no_secrets(ctx: Context) -> Finding:
     if log.leaks:
         where = sorted(log.leaks)
         details = [
-            f"{path}: in the answer to {sent.method} {_route(ctx, sent.url)}"
+            f"{path}: in the {sent.status} answer to {sent.method} {_route(ctx, sent.url)}"
             for path, sent in sorted(log.leaks.items())
         ]
         details.append("values not shown")
-        summary = f"the 2xx answers carry secret value(s): {', '.join(where)}"
+        summary = f"the answers carry secret value(s): {', '.join(where)}"
         return Finding("fail", summary, tuple(details), ctx.repro(log.leaks[where[0]]))
     if masked:
         return note(

@@ -41,9 +41,10 @@ def access_token_variable(key_variable: str) -> str:
 
 @attrs.define
 class SecretLog:
-    """What the run's 2xx answers carried that looks like a credential, every answer read
-    (the suite's own, schemathesis's, discovery's, at every path variant): each path with the
-    first request whose answer held it there, and the masked stand-ins (``********``)."""
+    """What the run's answers carried that looks like a credential, every answer read (the
+    suite's own, schemathesis's, discovery's, the denied users', at every path variant, any
+    status): each path with the first request whose answer held it there, and the masked
+    stand-ins (``********``)."""
 
     leaks: dict[str, Sent] = attrs.field(factory=dict)
     masks: dict[str, Sent] = attrs.field(factory=dict)
@@ -106,17 +107,23 @@ class Context:
     _existing: httpx.Response | None = None
 
     def observe(self, answer: Answer, sent: Sent) -> None:
-        """The guard's observer: every 2xx JSON answer to a GET is searched for credentials
-        (the token refresh's POST answers with one by design); each one found is scrubbed from
-        every text of the run from now on, and logged by its path."""
-        if sent.method != "GET" or not 200 <= answer.status_code < 300 or not answer.content:
+        """The guard's observer: every JSON answer is searched for credentials, whatever its
+        status or method (a refusal to a denied user, a 401 to anyone and an OPTIONS answer
+        can carry one too), but the token refresh's, which answers with one by design; each
+        one found is scrubbed from every text of the run from now on, and logged by its path.
+        An error quoting what its request sent (a forged token it refused) is no leak."""
+        if sent.method == "POST" or not answer.content:
             return
         try:
             body = loads(answer.content)
         except JSONRejected:
             return
-        self.secrets.answers += 1
+        success = 200 <= answer.status_code < 300
+        self.secrets.answers += success
+        sent_text = "" if success else "\n".join(value for _, value in sent.headers)
         for found in find_secrets(body):
+            if not success and found.value in sent_text:
+                continue
             log = self.secrets.masks if found.masked else self.secrets.leaks
             log.setdefault(found.path, sent)
             if not found.masked:

@@ -13,8 +13,9 @@ a client for each identity). The guard, per request, in this order:
 5. sends it, every socket operation bounded by what is left of the request's timeout and of
    the run's deadline, and reads the body within the size limit (the client's
    ``BodyReader``: gzip and deflate decoded here, never past the limit);
-6. honours rate limits: a 429 is waited for (its ``Retry-After``, or a backoff) and sent again,
-   within the deadline and the budget, else the run stops as ``RateLimited`` (inconclusive);
+6. honours rate limits: a 429 is waited for (its ``Retry-After``, or a backoff) and sent again
+   (the token refresh's too), within the deadline and the budget, else the run stops as
+   ``RateLimited`` (inconclusive);
 7. shows every answer to its ``observers`` (the conformance suite's secret check reads them
    all).
 
@@ -231,7 +232,9 @@ class Guard(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         for attempt in range(MAX_RATE_LIMITED + 1):
             response = self._once(request)
-            if response.status_code != 429 or request.method not in SAFE_METHODS:
+            # A 429 was not acted on (RFC 6585): the token refresh is sent again like a GET.
+            refresh = request.method == "POST" and str(request.url) == self._refresh_url
+            if response.status_code != 429 or not (request.method in SAFE_METHODS or refresh):
                 return response
             wait = parse_retry_after(response.headers)
             if wait is None:
