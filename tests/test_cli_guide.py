@@ -5,6 +5,7 @@ example; errors that say what to do (the wrong scheme, a URL that is not Label S
 from __future__ import annotations
 
 import http.server
+import re
 import signal
 import subprocess
 import sys
@@ -103,7 +104,8 @@ def test_https_to_a_plain_http_server_says_use_http(
     assert main(_argv(command, url, plain.token)) == 5
     captured = capsys.readouterr()
     text = captured.out + captured.err
-    assert "the server speaks plain HTTP, not HTTPS: use http://127.0.0.1:" in text, text
+    assert "the server speaks plain HTTP, not HTTPS: use " in text, text
+    assert _suggested(text) == plain.base_url + "/", text  # the base URL, not the schema's
     assert "WRONG_VERSION_NUMBER" not in text and "Traceback" not in text
 
 
@@ -115,8 +117,14 @@ def test_http_to_a_tls_server_says_use_https(
     assert main(_argv(command, url, tls.token)) == 5
     captured = capsys.readouterr()
     text = captured.out + captured.err
-    assert "the server speaks HTTPS: use https://127.0.0.1:" in text, text
+    assert "the server speaks HTTPS: use " in text, text
+    assert _suggested(text) == tls.base_url + "/", text  # the base URL, not the schema's
     assert "Traceback" not in text
+
+
+def _suggested(text: str) -> str:
+    """The URL a wrong-scheme message says to use (after ``--base-url`` when it names it)."""
+    return re.findall(r": use (?:--base-url )?(\S+)", text)[-1]
 
 
 # -- not Label Studio (exit 2) against Label Studio without the endpoint (exit 3) -----------
