@@ -160,6 +160,20 @@ def test_a_url_that_is_not_label_studio_is_exit_2(
 
 
 @pytest.mark.parametrize("command", ["get", "conformance", "snapshot"])
+@pytest.mark.parametrize("path", ["/api", "/api/model-provider-connections/1/"])
+def test_a_base_url_holding_the_api_path_says_which_to_use(
+    plain: ServedMock, command: str, path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The endpoint's URL, or one ending in /api, copied into --base-url: every path is
+    appended to it (.../api/api/...), and the message says the base URL to use instead."""
+    assert main(_argv(command, plain.base_url + path, plain.token)) == 2
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "the URL does not point at Label Studio" in text, text
+    assert f"the base URL ends before /api/, try {plain.base_url}/" in text, text
+
+
+@pytest.mark.parametrize("command", ["get", "conformance", "snapshot"])
 def test_label_studio_without_the_endpoint_is_exit_3(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
