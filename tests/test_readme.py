@@ -166,3 +166,18 @@ def test_the_ci_jobs_are_valid_yaml_that_run_the_suite_and_keep_the_junit_file()
         gitlab["label-studio-conformance"]["artifacts"]["reports"]["junit"]
         == "reports/conformance.xml"
     )
+
+
+def test_the_readme_says_how_to_set_every_variable_a_reproduction_reads() -> None:
+    """A curl line the suite prints names its credentials by shell variable: each one is in
+    the README, the access token's with the way to get one."""
+    from ls_model_providers.conformance._context import (
+        ACCESS_TOKEN_VARIABLE,
+        API_KEY_VARIABLE,
+        DENIED_KEY_VARIABLE,
+    )
+
+    for variable in (API_KEY_VARIABLE, f"{DENIED_KEY_VARIABLE}_n", ACCESS_TOKEN_VARIABLE):
+        assert f"${variable}" in README, variable
+    assert f"export {ACCESS_TOKEN_VARIABLE}=$(curl" in README
+    assert f"export {DENIED_KEY_VARIABLE}_1=" in README
