@@ -181,6 +181,7 @@ def test_mock_refuses_a_certificate_it_cannot_use(
         (["conformance"], "schemathesis", "conformance"),
         (["conformance"], "hypothesis", "conformance"),
         (["spec-diff", "--against", "x.yaml"], "yaml", "conformance"),
+        (["snapshot-diff", "old.json", "new.json"], "yaml", "conformance"),
         (["mock", "--port", "0"], "uvicorn", "mock"),
         (["mock", "--port", "0"], "jwt", "mock"),
     ],

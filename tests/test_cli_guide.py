@@ -5,6 +5,7 @@ example; errors that say what to do (the wrong scheme, a URL that is not Label S
 from __future__ import annotations
 
 import http.server
+import re
 import signal
 import subprocess
 import sys
@@ -103,7 +104,8 @@ def test_https_to_a_plain_http_server_says_use_http(
     assert main(_argv(command, url, plain.token)) == 5
     captured = capsys.readouterr()
     text = captured.out + captured.err
-    assert "the server speaks plain HTTP, not HTTPS: use http://127.0.0.1:" in text, text
+    assert "the server speaks plain HTTP, not HTTPS: use " in text, text
+    assert _suggested(text) == plain.base_url + "/", text  # the base URL, not the schema's
     assert "WRONG_VERSION_NUMBER" not in text and "Traceback" not in text
 
 
@@ -115,8 +117,14 @@ def test_http_to_a_tls_server_says_use_https(
     assert main(_argv(command, url, tls.token)) == 5
     captured = capsys.readouterr()
     text = captured.out + captured.err
-    assert "the server speaks HTTPS: use https://127.0.0.1:" in text, text
+    assert "the server speaks HTTPS: use " in text, text
+    assert _suggested(text) == tls.base_url + "/", text  # the base URL, not the schema's
     assert "Traceback" not in text
+
+
+def _suggested(text: str) -> str:
+    """The URL a wrong-scheme message says to use (after ``--base-url`` when it names it)."""
+    return re.findall(r": use (?:--base-url )?(\S+)", text)[-1]
 
 
 # -- not Label Studio (exit 2) against Label Studio without the endpoint (exit 3) -----------
@@ -149,6 +157,20 @@ def test_a_url_that_is_not_label_studio_is_exit_2(
     assert "Community" not in text, text
     if command != "spec-diff":  # spec-diff finds no schema there: "not a schema"
         assert "the URL does not point at Label Studio (check the base URL" in text, text
+
+
+@pytest.mark.parametrize("command", ["get", "conformance", "snapshot"])
+@pytest.mark.parametrize("path", ["/api", "/api/model-provider-connections/1/"])
+def test_a_base_url_holding_the_api_path_says_which_to_use(
+    plain: ServedMock, command: str, path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The endpoint's URL, or one ending in /api, copied into --base-url: every path is
+    appended to it (.../api/api/...), and the message says the base URL to use instead."""
+    assert main(_argv(command, plain.base_url + path, plain.token)) == 2
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "the URL does not point at Label Studio" in text, text
+    assert f"the base URL ends before /api/, try {plain.base_url}/" in text, text
 
 
 @pytest.mark.parametrize("command", ["get", "conformance", "snapshot"])

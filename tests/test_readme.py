@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,6 +68,33 @@ def test_the_readme_is_a_guide_of_at_most_about_450_lines() -> None:
     assert headings[:3] == ["Quickstart", "The client", "The generated library on its own"]
     for link in re.findall(r"\]\((docs/[\w.-]+)\)", README):
         assert (ROOT / link).is_file(), link
+
+
+def _anchors(page: str) -> set[str]:
+    """The anchors a renderer gives the page's headings (lower case, punctuation dropped)."""
+    return {
+        re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        for heading in re.findall(r"^#+ (.+)$", page, re.M)
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
+def test_every_relative_link_resolves(page: Path) -> None:
+    """A link in README.md or docs/ leads to a file of the repository (relative to the page
+    it is in, as a renderer reads it) and, with a #fragment, to a heading of that page."""
+    text = page.read_text()
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # a web address
+        path, _, fragment = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        missing = not linked.exists() or (
+            fragment and linked.suffix == ".md" and fragment not in _anchors(linked.read_text())
+        )
+        if missing:
+            broken.append(target)
+    assert not broken, broken
 
 
 def test_the_quickstart_starts_the_mock_first() -> None:
@@ -138,3 +166,18 @@ def test_the_ci_jobs_are_valid_yaml_that_run_the_suite_and_keep_the_junit_file()
         gitlab["label-studio-conformance"]["artifacts"]["reports"]["junit"]
         == "reports/conformance.xml"
     )
+
+
+def test_the_readme_says_how_to_set_every_variable_a_reproduction_reads() -> None:
+    """A curl line the suite prints names its credentials by shell variable: each one is in
+    the README, the access token's with the way to get one."""
+    from ls_model_providers.conformance._context import (
+        ACCESS_TOKEN_VARIABLE,
+        API_KEY_VARIABLE,
+        DENIED_KEY_VARIABLE,
+    )
+
+    for variable in (API_KEY_VARIABLE, f"{DENIED_KEY_VARIABLE}_n", ACCESS_TOKEN_VARIABLE):
+        assert f"${variable}" in README, variable
+    assert f"export {ACCESS_TOKEN_VARIABLE}=$(curl" in README
+    assert f"export {DENIED_KEY_VARIABLE}_1=" in README

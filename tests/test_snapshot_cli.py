@@ -141,7 +141,8 @@ def test_usage_and_deployment_exit_codes(
     )
     assert (code, err) == (
         2,
-        "error: --base-url must be an http(s) URL with a host, got a URL without a scheme\n",
+        "error: --base-url must be an http(s) URL with a host, got a URL without a scheme: "
+        "start it with https:// (or http:// for a server without TLS)\n",
     )
     code, _, err = run(
         capsys,

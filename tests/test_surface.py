@@ -218,7 +218,7 @@ def test_a_key_pasted_with_its_scheme_is_refused_with_a_hint(prefix: str) -> Non
 
 
 def test_a_base_url_without_a_scheme_says_so() -> None:
-    with pytest.raises(ValueError, match="got a URL without a scheme"):
+    with pytest.raises(ValueError, match="got a URL without a scheme: start it with https://"):
         Client(base_url="localhost:8080", api_key=TOKEN)
 
 

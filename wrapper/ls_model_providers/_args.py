@@ -58,7 +58,10 @@ def check_base_url(base_url: object, name: str = "base_url") -> str:
         raise TypeError(f"{name} must be a str, not {type(base_url).__name__}")
     text = str(base_url).strip()
     if "://" not in text:  # "localhost:8080" would parse as the scheme "localhost"
-        raise ValueError(f"{name} must be an http(s) URL with a host, got a URL without a scheme")
+        raise ValueError(
+            f"{name} must be an http(s) URL with a host, got a URL without a scheme: "
+            "start it with https:// (or http:// for a server without TLS)"
+        )
     try:
         url = httpx.URL(text)
         host = url.host

@@ -22,7 +22,12 @@ from ls_model_providers._errors import (
 )
 from ls_model_providers._retry import RetryPolicy
 from ls_model_providers._secrets import redact
-from ls_model_providers.toolkit.answers import not_served, release, scheme_hint
+from ls_model_providers.toolkit.answers import (
+    not_label_studio,
+    not_served,
+    release,
+    scheme_hint,
+)
 from ls_model_providers.toolkit.exits import (
     EXIT_NOT_SERVED,
     EXIT_OK,
@@ -126,7 +131,7 @@ def _failed(exc: LabelStudioError, target: Target) -> int:
         finally:
             guard.close()
         if version is None:
-            error(f"{not_served(version)} ({exc.method} {exc.url})")
+            error(f"{not_label_studio(target.base_url)} ({exc.method} {exc.url})")
             return EXIT_USAGE
         error(f"endpoint not available on this deployment: {not_served(version)}")
         return EXIT_NOT_SERVED

@@ -170,6 +170,9 @@ def snapshot_command(args: argparse.Namespace) -> int:
 def snapshot_diff_command(args: argparse.Namespace) -> int:
     """``ls-model-providers snapshot-diff OLD NEW``."""
     try:
+        # The diff reads the fragment's enums (YAML): without the extra it would fail mid-way.
+        import yaml  # noqa: F401
+
         from ls_model_providers.snapshot import Snapshot, SnapshotError, diff
     except ImportError as exc:
         error(missing_extra("conformance", exc))

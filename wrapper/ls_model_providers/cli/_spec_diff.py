@@ -90,7 +90,12 @@ def run(args: argparse.Namespace) -> int:
         document = schemas.load_document(data)
         changes = drift.compare_documents(load_spec(), document)
     except schemas.Unreachable as exc:
-        error(str(exc))
+        message = str(exc)
+        head, use, suggested = message.rpartition(": use ")
+        if args.base_url and use and suggested.endswith(schemas.SCHEMA_PATH):
+            # The wrong scheme's hint names the schema's URL; what to change is --base-url.
+            message = f"{head}: use --base-url {suggested.removesuffix(schemas.SCHEMA_PATH)}/"
+        error(message)
         if "TLS certificate not trusted" in str(exc):
             print(f"  fix: {tls_hint()}", file=sys.stderr)
         return EXIT_UNREACHABLE

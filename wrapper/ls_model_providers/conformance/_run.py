@@ -33,10 +33,10 @@ from ls_model_providers._errors import (
 from ls_model_providers._secrets import Scrubber
 from ls_model_providers._spec import load_spec
 from ls_model_providers.toolkit.answers import (
-    NOT_LABEL_STUDIO,
     detail,
     is_html_404,
     json_of,
+    not_label_studio,
     not_served,
     release,
     scheme_hint,
@@ -476,8 +476,9 @@ def _not_served(ctx: Context) -> _Ending:
     with contextlib.suppress(Stop, NoAnswer, BadAnswer, LabelStudioError):
         version = release(ctx.http, ctx.base_url)
     if version is None:
-        result = CheckResult("run.configuration", "fail", NOT_LABEL_STUDIO)
-        return _Ending(EXIT_USAGE, f"usage: {NOT_LABEL_STUDIO}", result)
+        message = not_label_studio(ctx.base_url)
+        result = CheckResult("run.configuration", "fail", message)
+        return _Ending(EXIT_USAGE, f"usage: {message}", result)
     ctx.server_version = version
     likely = not_served(version)
     result = CheckResult(

@@ -41,10 +41,10 @@ from ls_model_providers._constants import ENDPOINT_PATH, MAX_ID, TOKEN_REFRESH_P
 from ls_model_providers._errors import Answer, LabelStudioError
 from ls_model_providers._secrets import Scrubber, redact, secret_values
 from ls_model_providers.toolkit.answers import (
-    NOT_LABEL_STUDIO,
     detail,
     is_html_404,
     json_of,
+    not_label_studio,
     not_served,
     release,
     scheme_hint,
@@ -558,7 +558,7 @@ def _not_served(http: httpx.Client, base_url: str) -> RecordError:
     all (exit 2: the URL to fix)."""
     version = release(http, base_url)
     if version is None:
-        return RecordError(EXIT_USAGE, NOT_LABEL_STUDIO)
+        return RecordError(EXIT_USAGE, not_label_studio(base_url))
     return RecordError(EXIT_NOT_SERVED, f"the endpoint is not served: {not_served(version)}")
 
 

@@ -69,6 +69,18 @@ NOT_LABEL_STUDIO: Final = (
 )
 
 
+def not_label_studio(base_url: str) -> str:
+    """``NOT_LABEL_STUDIO``, saying which base URL to try when this one holds the API's own
+    path (``.../api/`` or the endpoint's URL, copied from a request or the API docs): every
+    request path is appended to it, so it asked for ``.../api/api/...``."""
+    url = httpx.URL(base_url)
+    index = (url.path.rstrip("/") + "/").find("/api/")
+    if index < 0:
+        return NOT_LABEL_STUDIO
+    root = str(url.copy_with(path=url.path[: index + 1]))
+    return f"{NOT_LABEL_STUDIO}: the base URL ends before /api/, try {root}"
+
+
 def release(http: httpx.Client, base_url: str) -> str | None:
     """The Label Studio release serving ``base_url`` (its ``api/version``, which it answers
     without credentials), or ``None`` when what answers there is not Label Studio."""
