@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from ls_model_providers.cli import main
+from ls_model_providers.conformance._context import DENIED_KEY_VARIABLE
 from ls_model_providers.mock import ServedMock, create_app, default_data, serve_in_thread
 
 CANARY = "canarycanarycanarycanarycanarycanary0001"
@@ -532,8 +533,8 @@ def test_mock_banner_prints_a_personal_access_token_for_the_admin(banner: Any) -
         "LABEL_STUDIO_URL",
         "LABEL_STUDIO_API_KEY",
         "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN",
-        "LABEL_STUDIO_DENIED_KEY_MEMBER",
-        "LABEL_STUDIO_DENIED_KEY_OTHER_ORG",
+        "LABEL_STUDIO_DENIED_KEY_1",
+        "LABEL_STUDIO_DENIED_KEY_2",
         "LABEL_STUDIO_DENIED_KEYS",
     }
     assert exports["LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"].count(".") == 2  # a JWT
@@ -545,11 +546,11 @@ def test_mock_banner_prints_the_denied_keys(banner: Any, tmp_path: Any) -> None:
     assert code == 0
     exports = _exports(lines)
     # alan: a member of the admin's organisation without the role; grace: another organisation.
-    assert exports["LABEL_STUDIO_DENIED_KEY_MEMBER"] == users[1].token
-    assert exports["LABEL_STUDIO_DENIED_KEY_OTHER_ORG"] == users[2].token
+    assert exports["LABEL_STUDIO_DENIED_KEY_1"] == users[1].token
+    assert exports["LABEL_STUDIO_DENIED_KEY_2"] == users[2].token
     # What conformance reads for --denied-key, in that order.
     assert exports["LABEL_STUDIO_DENIED_KEYS"] == f"{users[1].token} {users[2].token}"
-    assert lines.index(next(line for line in lines if "DENIED_KEY_MEMBER" in line)) < lines.index(
+    assert lines.index(next(line for line in lines if "DENIED_KEY_1" in line)) < lines.index(
         next(line for line in lines if "curl" in line)
     ), "pasted with the other exports"
     data = default_data()
@@ -576,6 +577,9 @@ def test_the_mock_banner_pasted_gives_conformance_its_keys(
         users[0].token,
         [users[1].token, users[2].token],
     )
+    # Named as conformance's reproductions name the n-th denied key: pasted, they run.
+    exports = _exports(lines)
+    assert [exports[f"{DENIED_KEY_VARIABLE}_{n}"] for n in (1, 2)] == config.denied_keys
 
 
 def test_mock_banner_shell_quotes_the_denied_keys(banner: Any, tmp_path: Any) -> None:
@@ -588,8 +592,8 @@ def test_mock_banner_shell_quotes_the_denied_keys(banner: Any, tmp_path: Any) ->
     assert code == 0
     exports = _exports(lines)
     assert (
-        exports["LABEL_STUDIO_DENIED_KEY_MEMBER"],
-        exports["LABEL_STUDIO_DENIED_KEY_OTHER_ORG"],
+        exports["LABEL_STUDIO_DENIED_KEY_1"],
+        exports["LABEL_STUDIO_DENIED_KEY_2"],
     ) == (
         odd + "1",
         odd + "2",
@@ -599,7 +603,7 @@ def test_mock_banner_shell_quotes_the_denied_keys(banner: Any, tmp_path: Any) ->
     path.write_text(data.to_json())
     code, lines, _ = banner("--data", str(path))
     assert code == 0
-    assert _exports(lines)["LABEL_STUDIO_DENIED_KEY_OTHER_ORG"] == "has,a comma"
+    assert _exports(lines)["LABEL_STUDIO_DENIED_KEY_2"] == "has,a comma"
     assert "LABEL_STUDIO_DENIED_KEYS" not in _exports(lines)
 
 

@@ -120,6 +120,22 @@ def test_a_redirecting_base_url_is_named_not_judged(
     assert "redirects to https://ls.example.com/: use that" in capsys.readouterr().err
 
 
+def test_get_through_a_redirect_to_another_origin_names_it_not_the_key(
+    mock: ServedMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The client keeps the key from another origin, whose 401 says nothing of the key."""
+    with redirecting_front(mock.base_url) as front:
+        code = main(["get", "1", "--base-url", front, "--api-key", mock.token])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert (
+        f"the base URL redirects to {mock.base_url.rstrip('/')}/, which was not sent the key" in err
+    )
+    assert f"(--base-url {mock.base_url.rstrip('/')}/)" in err and mock.token not in err
+    code = main(["get", "1", "--base-url", mock.base_url, "--api-key", "f" * 40])
+    assert code == 4, "a wrong key at the origin itself is still exit 4"
+
+
 def test_a_proxy_answering_options_itself_is_a_note() -> None:
     # nginx in Label Studio's image: `if ($request_method = OPTIONS) { return 204; }`.
     def nginx(method: str, path: str, headers: dict[str, str]) -> Any:

@@ -12,13 +12,15 @@ import httpx
 from ls_model_providers._auth import auth_from_api_key
 from ls_model_providers._body import loads
 from ls_model_providers._client import Client
-from ls_model_providers._constants import DEFAULT_DEADLINE
+from ls_model_providers._constants import DEFAULT_DEADLINE, ENDPOINT_PATH
 from ls_model_providers._errors import (
     Answer,
     APIResponseError,
+    AuthenticationError,
     CertificateError,
     EndpointNotAvailableError,
     LabelStudioError,
+    PermissionDeniedError,
 )
 from ls_model_providers._retry import RetryPolicy
 from ls_model_providers._secrets import redact
@@ -121,6 +123,13 @@ def _failed(exc: LabelStudioError, target: Target) -> int:
     if hint is not None:
         error(hint)
         return EXIT_UNREACHABLE
+    moved = _moved(exc, target.base_url)
+    if moved is not None:  # the key was kept from another origin: no reason to blame it
+        error(
+            f"the base URL redirects to {moved}, which was not sent the key: use that "
+            f"(--base-url {moved}) ({exc})"
+        )
+        return EXIT_USAGE
     if isinstance(exc, EndpointNotAvailableError):
         guard = Guard.open(target.base_url, verify=target.verify, limits=Limits(max_requests=1))
         try:
@@ -137,3 +146,17 @@ def _failed(exc: LabelStudioError, target: Target) -> int:
         return EXIT_NOT_SERVED
     error(str(exc))
     return exit_code_for(exc)
+
+
+def _moved(exc: LabelStudioError, base_url: str) -> str | None:
+    """The base URL a deployment redirected to, when the credentials were refused there: the
+    client never sends them to another origin (scheme, host and port), so a 401 or 403 from it
+    says nothing of the key."""
+    if not (isinstance(exc, AuthenticationError | PermissionDeniedError) and exc.url):
+        return None
+    final, base = httpx.URL(exc.url), httpx.URL(base_url)
+    if (final.scheme, final.host, final.port) == (base.scheme, base.host, base.port):
+        return None
+    at = final.path.find("/" + ENDPOINT_PATH)  # what comes before it is the new base's path
+    prefix = final.path[:at] if at >= 0 else ""
+    return str(final.copy_with(path=prefix + "/", query=None, fragment=None))

@@ -25,9 +25,9 @@ from ._snapshot import add_mock_option
 PAT_VARIABLE = "LABEL_STUDIO_PERSONAL_ACCESS_TOKEN"
 #: Denied keys, in the mock's banner: legacy tokens of users who must not read the admin's
 #: connections (conformance --denied-key): a member of the admin's organisation without the
-#: role, and a user of another organisation.
-DENIED_MEMBER_VARIABLE = "LABEL_STUDIO_DENIED_KEY_MEMBER"
-DENIED_OTHER_ORG_VARIABLE = "LABEL_STUDIO_DENIED_KEY_OTHER_ORG"
+#: role, and a user of another organisation, numbered as conformance's reproductions name
+#: them (``$LABEL_STUDIO_DENIED_KEY_n``, n in the order of ``$LABEL_STUDIO_DENIED_KEYS``).
+DENIED_KEY_VARIABLE = "LABEL_STUDIO_DENIED_KEY"
 #: What separates keys in $LABEL_STUDIO_DENIED_KEYS (a key holding one is not listed there).
 _SEPARATORS = frozenset(" \t\n\r\x0b\x0c,")
 
@@ -198,12 +198,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"  export {ENV_API_KEY}={q(admin.token)}")
     print(f"  export {PAT_VARIABLE}={q(state.issue_refresh_token(admin.id))}")
     denied = [
-        (DENIED_MEMBER_VARIABLE, data.member_without_role()),
-        (DENIED_OTHER_ORG_VARIABLE, data.other_organisation_user()),
+        ("a member without the role", data.member_without_role()),
+        ("a user of another organisation", data.other_organisation_user()),
     ]
-    keys = [(variable, user.token) for variable, user in denied if user is not None]
-    for variable, key in keys:  # a --data file may hold neither
-        print(f"  export {variable}={q(key)}")
+    present = [(who, user.token) for who, user in denied if user is not None]
+    keys = [(f"{DENIED_KEY_VARIABLE}_{n}", key) for n, (_, key) in enumerate(present, 1)]
+    for (variable, key), (who, _) in zip(
+        keys, present, strict=True
+    ):  # a --data file may hold neither
+        print(f"  export {variable}={q(key)}  # {who}")
     if keys and not any(set(key) & _SEPARATORS for _, key in keys):
         # What conformance reads for --denied-key: the same keys, member first (#1).
         print(f"  export {ENV_DENIED_KEYS}={q(' '.join(key for _, key in keys))}")
