@@ -165,6 +165,32 @@ def test_an_existence_oracle_fails() -> None:
     )
 
 
+def test_an_oracle_in_the_error_body_alone_fails() -> None:
+    """Same status and detail, but a body that tells an existing id from an unknown one."""
+    app = create_app()
+    grace = _tokens(app)["grace"]
+    org1 = {c["id"] for c in app.state.mock.data.connections if c["organization"] == 1}
+
+    def oracle(method: str, path: str, headers: dict[str, str]) -> Any:
+        wanted = path.removeprefix(DETAIL).rstrip("/")
+        if headers.get("authorization") == f"Token {grace}" and wanted.isdigit():
+            status, fields, body = ls_error(
+                404, "No ModelProviderConnection matches the given query."
+            )
+            if int(wanted) in org1:
+                body = json.dumps({**json.loads(body), "exc_info": "PermissionDenied"}).encode()
+            return status, fields, body
+        return None
+
+    app.add_middleware(Override, rule=oracle)
+    with serve_in_thread(app) as mock:
+        report = _run(mock, [grace], connection_id=1)
+    failed = {r.name: r for r in report.failed}
+    assert set(failed) == {"authz.no_existence_oracle"}, report.verdict
+    assert "different bodies" in failed["authz.no_existence_oracle"].details[0]
+    assert "PermissionDenied" in failed["authz.no_existence_oracle"].details[0]
+
+
 def test_a_member_listing_connections_fails() -> None:
     app = create_app()
     alan = _tokens(app)["alan"]
@@ -221,3 +247,21 @@ def test_the_main_credentials_reading_what_another_organisation_lists_fails(
     read = failed["authz.both_directions"].details
     assert theirs and all(any(f"connection {i}," in d for d in read) for i in theirs), read
     assert not any("connection 1," in d for d in read)  # its own rows are no leak
+
+
+def test_a_broken_answer_to_a_denied_user_is_a_verdict_not_an_internal_error() -> None:
+    app = create_app()
+    grace = _tokens(app)["grace"]
+
+    def corrupt(method: str, path: str, headers: dict[str, str]) -> Any:
+        if headers.get("authorization") == f"Token {grace}" and "whoami" in path:
+            return 200, [("content-type", "application/json"), ("content-encoding", "gzip")], b"{}"
+        return None
+
+    app.add_middleware(Override, rule=corrupt)
+    with serve_in_thread(app) as mock:
+        report = _run(mock, [grace], connection_id=1)
+    assert report.exit_code == 1, report.verdict
+    assert [r.name for r in report.failed] == ["authz.identities"], report.verdict
+    assert "cannot be decoded" in report.failed[0].summary
+    assert "whoami" in (report.failed[0].repro or "")

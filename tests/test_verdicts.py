@@ -258,3 +258,38 @@ def test_an_open_route_variant_fails() -> None:
     assert report.exit_code == 1
     variants = next(r for r in report.failed if r.name == "auth.route_variants")
     assert f"{DETAIL}1 (200)" in variants.summary
+
+
+def test_a_secret_only_the_list_route_shows_fails() -> None:
+    """The view set's list uses the same serializer: a key it shows is a leak, denied keys or
+    not (the detail route is clean here)."""
+
+    def listed(method: str, path: str, status: int, body: bytes) -> bytes:
+        if method == "GET" and path == DETAIL and status == 200 and body.startswith(b"["):
+            rows = json.loads(body)
+            rows[-1]["api_key"] = PROVIDER_KEY
+            return json.dumps(rows).encode()
+        return body
+
+    app = create_app()
+    app.add_middleware(Rewrite, rule=listed)
+    with serve_in_thread(app) as served:
+        report = _run(served.base_url, served.token, connection_id=1)
+    secrets = next(r for r in report.failed if r.name == "connection.no_secrets")
+    assert f"in the 200 answer to GET {DETAIL}" in secrets.details[0], secrets.details
+    assert PROVIDER_KEY not in _shown(report)
+
+
+def test_an_open_list_route_fails() -> None:
+    def open_list(method: str, path: str, headers: dict[str, str]) -> Any:
+        if method == "GET" and path == DETAIL and "authorization" not in headers:
+            return 200, [("content-type", "application/json")], b"[]"
+        return None
+
+    app = create_app()
+    app.add_middleware(Override, rule=open_list)
+    with serve_in_thread(app) as served:
+        report = _run(served.base_url, served.token, connection_id=1)
+    assert report.exit_code == 1
+    variants = next(r for r in report.failed if r.name == "auth.route_variants")
+    assert f"{DETAIL} (200)" in variants.summary

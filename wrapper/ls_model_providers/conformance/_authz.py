@@ -33,6 +33,7 @@ from ls_model_providers._errors import LabelStudioError
 from ls_model_providers.toolkit.answers import detail, json_of, ls_error_problems
 from ls_model_providers.toolkit.guard import BODY_LIMIT
 from ls_model_providers.toolkit.options import MAX_LIST_BYTES
+from ls_model_providers.toolkit.text import printable
 
 from ._checks import UNKNOWN_ID, Finding, check, note, ok
 from ._context import MEMBER, OTHER_ORGANISATION, Context, Identity
@@ -42,6 +43,7 @@ from ._context import MEMBER, OTHER_ORGANISATION, Context, Identity
 MAX_IDS: Final = 10
 WHOAMI: Final = "api/current-user/whoami"
 REFUSALS: Final = frozenset({403, 404})
+IDENTITIES: Final = "authz.identities"
 
 
 def _listed(response: httpx.Response) -> dict[int, Any] | None:
@@ -115,6 +117,16 @@ def _main_ids(ctx: Context) -> list[int]:
     return ctx.readable
 
 
+def _shape(response: httpx.Response) -> tuple[str, tuple[str, ...], str]:
+    """What of an error answer must not depend on whether the id exists: its content type,
+    its body's keys, and its ``exc_info`` (``id`` is a fresh uuid each time, so not compared)."""
+    body = json_of(response)
+    keys = tuple(sorted(body)) if isinstance(body, dict) else ()
+    info = body.get("exc_info") if isinstance(body, dict) else None
+    media = response.headers.get("content-type", "").split(";")[0].strip()
+    return media, keys, printable(str(info))[:80]
+
+
 def _fields(ctx: Context, response: httpx.Response) -> list[str]:
     """Connection fields an answer carries (an error body's own ``id`` aside)."""
     body = json_of(response)
@@ -133,7 +145,7 @@ def _judged(
     return ok(passed)
 
 
-@check("authz.identities")
+@check(IDENTITIES)
 def identities(ctx: Context) -> Finding | None:
     if not ctx.identities:
         return None
@@ -200,6 +212,14 @@ def no_existence_oracle(ctx: Context) -> Finding | None:
                 f"{identity.label}: an existing connection of another organisation answers "
                 f'{seen[0][0]} "{seen[0][1]}", an unknown id {seen[1][0]} "{seen[1][1]}": '
                 "whether an id exists there can be told"
+            )
+        elif _shape(existing) != _shape(unknown):  # same status and detail, another body
+            first = first or existing
+            problems.append(
+                f"{identity.label}: an existing connection of another organisation and an "
+                f"unknown id answer {seen[0][0]} with different bodies (content type, keys or "
+                f"exc_info: {_shape(existing)} vs {_shape(unknown)}): whether an id exists "
+                "there can be told"
             )
     return _judged(
         ctx, problems, first,

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from ls_model_providers._constants import MAX_ID
+from ls_model_providers._constants import ENDPOINT_PATH, MAX_ID
 from ls_model_providers._errors import Answer, ResponseValidationError
 from ls_model_providers._models import parse_connection
 from ls_model_providers._secrets import is_secret_name
@@ -23,6 +23,7 @@ from ls_model_providers.toolkit.answers import (
     json_of,
     ls_error_problems,
 )
+from ls_model_providers.toolkit.options import MAX_LIST_BYTES
 from ls_model_providers.toolkit.text import first_line
 
 from ._context import Context
@@ -177,21 +178,24 @@ def before_existence(ctx: Context) -> Finding:
 @check("auth.route_variants")
 def route_variants(ctx: Context) -> Finding:
     """The routes Django and DRF serve besides the documented one: without the trailing slash
-    (Label Studio answers it as if it had one) and with a format suffix. Each must refuse a
-    request without credentials; with them, their answers go through the secret check."""
+    (Label Studio answers it as if it had one), with a format suffix, and the view set's list
+    (the same serializer, every connection). Each must refuse a request without credentials;
+    with them, their answers go through the secret check."""
     endpoint = ctx.endpoint(ctx.connection_id)
     variants = [endpoint.rstrip("/"), endpoint.rstrip("/") + ".json", endpoint + "?format=json"]
+    variants.append(ctx.base_url + ENDPOINT_PATH)
     open_routes = []
     for url in variants:
-        response = ctx.send("GET", url, None)
+        limit = MAX_LIST_BYTES if url == variants[-1] else None
+        response = ctx.send("GET", url, None, limit=limit)
         if 200 <= response.status_code < 300:
             open_routes.append(response)
-        ctx.send("GET", url)  # with the credentials: its body is read for secrets
+        ctx.send("GET", url, limit=limit)  # with the credentials: its body is read for secrets
     if open_routes:
         shown = ", ".join(f"{_route(ctx, str(r.url))} ({r.status_code})" for r in open_routes)
         summary = f"a route variant answers without credentials: {shown}"
         return Finding("fail", summary, (), ctx.repro(open_routes[0]))
-    return ok("no slash, .json and ?format=json: none answers 2xx without credentials")
+    return ok("no slash, .json, ?format=json and the list: none answers 2xx without credentials")
 
 
 @check("not_found.unknown_id")

@@ -19,7 +19,7 @@ from ls_model_providers._constants import ENDPOINT_PATH
 from ls_model_providers._errors import Answer
 from ls_model_providers._secrets import Scrubber, find_secrets
 from ls_model_providers.toolkit.answers import json_of
-from ls_model_providers.toolkit.guard import Guard, Sent, sent_of
+from ls_model_providers.toolkit.guard import BODY_LIMIT, Guard, Sent, sent_of
 from ls_model_providers.toolkit.text import curl
 
 CREDENTIALS: Final = "<ls-conformance: the suite's credentials>"
@@ -141,12 +141,20 @@ class Context:
         return f"{self.base_url}{ENDPOINT_PATH}{connection_id}/"
 
     def send(
-        self, method: str, url: str, authorization: str | None = CREDENTIALS
+        self,
+        method: str,
+        url: str,
+        authorization: str | None = CREDENTIALS,
+        *,
+        limit: int | None = None,
     ) -> httpx.Response:
         """One request: ``authorization`` is ``CREDENTIALS``, ``None`` (no header), or the
-        exact header value to send."""
+        exact header value to send; ``limit``: the body size it may have, if not the guard's
+        (a list of connections)."""
         headers = {} if authorization is None else {"Authorization": authorization}
-        response = self.send_request(self.http.build_request(method, url, headers=headers))
+        extensions = {} if limit is None else {BODY_LIMIT: limit}
+        request = self.http.build_request(method, url, headers=headers, extensions=extensions)
+        response = self.send_request(request)
         self.learn_version(response)
         return response
 

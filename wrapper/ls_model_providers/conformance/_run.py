@@ -74,7 +74,7 @@ from ls_model_providers.toolkit.options import (
 from ls_model_providers.toolkit.text import one_line, terminal
 from ls_model_providers.toolkit.tls import INSECURE_WARNING, tls_hint, trust
 
-from ._authz import identify
+from ._authz import IDENTITIES, identify
 from ._checks import CHECKS, FINAL_CHECKS, Check, named
 from ._context import (
     API_KEY_VARIABLE,
@@ -390,7 +390,14 @@ def _preflight(ctx: Context, config: RunConfig, wanted: int | None) -> _Ending |
     ending = _find_connection(ctx, config, wanted)
     if ending is not None:
         return ending
-    message = identify(ctx)
+    try:
+        message = identify(ctx)
+    except NoAnswer as exc:  # a denied user's request got no (whole) answer
+        if exc.sent.status is None:
+            return _unreachable(config, exc)
+        return _Ending(EXIT_FAILED, f"NOT CONFORMANT: {exc}", _fail(IDENTITIES, str(exc), ctx, exc))
+    except BadAnswer as exc:
+        return _Ending(EXIT_FAILED, f"NOT CONFORMANT: {exc}", _fail(IDENTITIES, str(exc), ctx, exc))
     if message is not None:
         verdict = f"{config.option('denied_keys')}: {message}"
         return _Ending(EXIT_USAGE, verdict, _fail("run.configuration", verdict))
