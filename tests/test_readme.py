@@ -181,3 +181,17 @@ def test_the_readme_says_how_to_set_every_variable_a_reproduction_reads() -> Non
         assert f"${variable}" in README, variable
     assert f"export {ACCESS_TOKEN_VARIABLE}=$(curl" in README
     assert f"export {DENIED_KEY_VARIABLE}_1=" in README
+
+
+def test_the_first_command_is_about_120_requests_as_the_readme_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The first set-up command's run: conformance against the mock it starts itself."""
+    import json
+
+    from ls_model_providers.cli import main
+
+    claimed = int(re.search(r"about\s+(\d+)\s+requests", README).group(1))  # type: ignore[union-attr]
+    assert main(["conformance", "--json-report", "-"]) == 0
+    sent = json.loads(capsys.readouterr().out)["requests"]
+    assert abs(sent - claimed) <= claimed // 10, sent
