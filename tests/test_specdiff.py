@@ -504,7 +504,9 @@ def test_cli_unreachable_is_exit_5(served: ServedMock, capsys: pytest.CaptureFix
     assert "is unreachable: no answer: ConnectError" in capsys.readouterr().err
     tls_to_plain_http = served.base_url.replace("http://", "https://")
     assert main(["spec-diff", "--base-url", tls_to_plain_http]) == 5
-    assert "the server speaks plain HTTP, not HTTPS: use --base-url http://" in capsys.readouterr().err
+    assert (
+        "the server speaks plain HTTP, not HTTPS: use --base-url http://" in capsys.readouterr().err
+    )
 
 
 class _Bodies(http.server.BaseHTTPRequestHandler):
