@@ -77,7 +77,7 @@ CORE_TESTS = [
 ]
 # (test_conformance_guard.py tests the guard, not the checks, and its timing tests are not
 # meant to share two cores with four mutant workers.)
-CONFORMANCE_TESTS = ["tests/test_conformance.py"]
+CONFORMANCE_TESTS = ["tests/test_conformance.py", "tests/test_verdicts.py"]
 
 
 @dataclass(frozen=True)

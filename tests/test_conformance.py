@@ -111,6 +111,14 @@ def test_each_defect_is_caught_and_named(defect: str, expected: set[str]) -> Non
     assert report.exit_code == 1
     assert expected <= _failed(report), _failed(report)
     assert all(r.name in report.verdict for r in report.failed)
+    valid = next(r for r in report.results if r.name == "connection.valid_200")
+    if defect == "missing_required":  # each of the three judges says why
+        assert valid.details == [
+            'Response violates schema: "created_at" is a required property',
+            "our client rejects it: HTTP 200 with an invalid body: missing required field "
+            "'created_at'",
+            "the generated model rejects it: KeyError",
+        ]
 
 
 # -- as strict as Label Studio is (issue 11, item 7) ------------------------------------------
@@ -202,6 +210,70 @@ def test_a_challenge_quoting_the_key_is_scrubbed_before_it_is_cut() -> None:
     assert quoted and "$LABEL_STUDIO_API_KEY" in quoted[0]
     everything = json.dumps([[r.summary, *r.details, r.repro or ""] for r in report.results])
     assert CANARY[:8] not in everything
+
+
+def test_a_refusal_other_than_401_fails_naming_its_status_and_the_probe() -> None:
+    # A 403 with Label Studio's body and a challenge: right in every way but its status.
+    def forbidden(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(1) and "authorization" not in headers:
+            _, extra, body = ls_error(401, "Authentication credentials were not provided.")
+            return 403, extra, body
+        return None
+
+    with _bent(forbidden) as (served, _):
+        report = _run(served, max_examples=1)
+    missing = next(r for r in report.results if r.name == "auth.missing_header")
+    assert missing.outcome == "fail"
+    assert missing.details == ["status 403, expected 401"]
+    assert missing.repro and _curl(missing.repro)["url"].endswith(_connection(1))
+    # the unknown id is a different URL: its own 401 passes
+    assert "auth.before_existence" not in _failed(report)
+
+
+def test_a_challenge_with_parameters_is_named_by_its_scheme() -> None:
+    def realm(method: str, path: str, headers: dict[str, str]) -> Any:
+        if "authorization" not in headers:
+            status, extra, body = ls_error(401, "Authentication credentials were not provided.")
+            challenge = 'Token realm="api", charset="UTF-8"'
+            return (
+                status,
+                [(k, challenge if k == "www-authenticate" else v) for k, v in extra],
+                body,
+            )
+        return None
+
+    with _bent(realm) as (served, _):
+        report = _run(served, max_examples=1)
+    missing = next(r for r in report.results if r.name == "auth.missing_header")
+    assert missing.outcome == "pass", missing.details
+    assert missing.summary.endswith("with WWW-Authenticate: Token"), missing.summary
+
+
+def test_checks_register_in_order_the_final_ones_apart() -> None:
+    from ls_model_providers.conformance import _checks
+
+    def probe(ctx: Any) -> None:
+        return None
+
+    before = (list(_checks.CHECKS), list(_checks.FINAL_CHECKS))
+    try:
+        assert _checks.check("test.sends")(probe) is probe
+        assert _checks.check("test.judges", final=True)(probe) is probe
+        assert [*before[0], ("test.sends", probe)] == _checks.CHECKS
+        assert [*before[1], ("test.judges", probe)] == _checks.FINAL_CHECKS
+    finally:
+        _checks.CHECKS[:], _checks.FINAL_CHECKS[:] = before
+
+
+def test_routes_are_shown_relative_to_the_base_url() -> None:
+    from types import SimpleNamespace
+
+    from ls_model_providers.conformance._checks import _route
+
+    ctx: Any = SimpleNamespace(base_url="https://ls.example/X/")
+    assert _route(ctx, "https://ls.example/X/api/model-provider-connections/") == (
+        "/api/model-provider-connections/"
+    )
 
 
 @pytest.mark.parametrize(
