@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,13 @@ from ls_model_providers import AsyncClient, Client, Connection, DetailedResponse
 
 BASE = "https://ls.example.com"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
+
+
+def environ_without_target() -> dict[str, str]:
+    """This process's environment without a deployment: a command run in it checks the
+    embedded mock (a variable set empty is refused, not taken as unset)."""
+    names = ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_DENIED_KEYS")
+    return {k: v for k, v in os.environ.items() if k not in names}
 
 
 def body(**overrides: Any) -> dict[str, Any]:

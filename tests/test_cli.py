@@ -232,7 +232,7 @@ def test_get_against_a_closed_port_exits_5(capsys: pytest.CaptureFixture[str]) -
         capsys, "get", "1", "--base-url", f"http://127.0.0.1:{port}", "--api-key", CANARY
     )
     assert (code, out) == (5, "")
-    assert "ConnectError" in err
+    assert f"connection refused: nothing listens at 127.0.0.1:{port} (is the server running" in err
 
 
 @pytest.mark.parametrize(("drip", "code"), [("head", 5), ("body", 1)])
@@ -753,3 +753,46 @@ def test_conformance_with_a_baseline_states_the_exit_code_it_returns(
     claims = [line for line in out.splitlines() if "(exit " in line]
     assert claims == [line for line in claims if line.endswith("(exit 1)")], claims
     assert out.splitlines()[-1].endswith("(exit 1)")
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "said"),
+    [
+        (["conformance", "--base-url", ""], {}, "--base-url is empty (was it given an unset"),
+        (["conformance"], {"LABEL_STUDIO_URL": ""}, "LABEL_STUDIO_URL is set but empty: set it"),
+        (["get", "1", "--base-url", "http://127.0.0.1:9", "--api-key", " "],
+         {"LABEL_STUDIO_API_KEY": CANARY}, "--api-key is empty (was it given an unset"),
+        (["snapshot", "--ids", "1", "-o", "-", "--base-url", "http://127.0.0.1:9"],
+         {"LABEL_STUDIO_API_KEY": ""}, "LABEL_STUDIO_API_KEY is set but empty"),
+    ],
+    ids=["empty option: not the embedded mock", "empty variable: not the embedded mock",
+         "empty key: not the variable's", "empty key variable"],
+)  # fmt: skip
+def test_an_empty_url_or_key_is_refused_never_replaced(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    environ: dict[str, str],
+    said: str,
+) -> None:
+    # `--base-url "$URL"` with a CI secret missing must not check the embedded mock and pass.
+    for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (out, err)
+    assert said in err
+    assert "CONFORMANT" not in out and CANARY not in out + err
+
+
+@pytest.mark.parametrize("given", ["abc", "1.5", "0x1", ""])
+def test_a_connection_id_that_is_not_a_number_says_what_one_is(
+    capsys: pytest.CaptureFixture[str], given: str
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["get", given, "--base-url", "http://127.0.0.1:9", "--api-key", CANARY])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert f"not a connection id: {given!r} (a whole number from 1, as in " in err
+    assert "int()" not in err

@@ -20,6 +20,7 @@ import pytest
 from ls_model_providers.mock import ServedMock, create_app, default_data, serve_in_thread
 
 from . import hostile
+from .helpers import environ_without_target
 
 KEY = "0123456789abcdef0123456789abcdef01234567"
 
@@ -30,7 +31,7 @@ def _start(*argv: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
         stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        env=environ_without_target(),
         # A runner started in the background may ignore SIGINT, and a child inherits that;
         # with the default disposition Python turns SIGINT into KeyboardInterrupt, as in a shell.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -173,7 +174,7 @@ def test_ctrl_c_while_schemathesis_is_imported_still_writes_both_reports(tmp_pat
         [sys.executable, "-c", _SLOW_IMPORT, "conformance", "--max-examples", "2",
          "--json-report", str(tmp_path / "r.json"), "--junit-xml", str(tmp_path / "j.xml")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        env=environ_without_target(),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert process.stderr is not None
@@ -222,7 +223,7 @@ def test_ctrl_c_in_a_finalizer_is_not_lost(tmp_path: Path) -> None:
         [sys.executable, "-c", _IN_A_FINALIZER, "conformance", "--max-examples", "2",
          "--json-report", str(tmp_path / "r.json"), "--junit-xml", str(tmp_path / "j.xml")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        env=environ_without_target(),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert process.stderr is not None
@@ -288,7 +289,7 @@ def test_a_closed_stdout_still_writes_the_reports(mock: ServedMock, tmp_path: Pa
 def _run_with(stdout: Any, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ls_model_providers", *argv], stdout=stdout, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        text=True, env=environ_without_target(),
         timeout=60, check=False,
     )  # fmt: skip
 

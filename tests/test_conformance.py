@@ -489,7 +489,9 @@ def test_a_closed_port_exits_5() -> None:
         port = served.base_url.rsplit(":", 1)[1]
     report = _run(f"http://127.0.0.1:{port}")
     assert report.exit_code == 5
-    assert report.verdict.startswith("UNREACHABLE: no answer: ConnectError")
+    assert report.verdict.startswith(
+        f"UNREACHABLE: connection refused: nothing listens at 127.0.0.1:{port} "
+    )
     assert _failed(report) == {"run.reachable"}
 
 

@@ -20,6 +20,8 @@ from ls_model_providers.mock import SyncASGITransport, create_app
 from ls_model_providers.snapshot import ALL, Snapshot, record
 from ls_model_providers.toolkit.files import write_atomic
 
+from .helpers import environ_without_target
+
 
 def _snapshot() -> Snapshot:
     app = create_app()
@@ -64,7 +66,7 @@ def test_reports_reach_a_symlink_to_stdout_and_a_fifo(tmp_path: Path) -> None:
         [sys.executable, "-m", "ls_model_providers", "conformance", "--max-examples", "1",
          "--json-report", str(stdout), "--junit-xml", str(fifo)],
         capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "LABEL_STUDIO_URL": "", "LABEL_STUDIO_API_KEY": ""},
+        env=environ_without_target(),
     )  # fmt: skip
     reader.join(timeout=10)
     assert done.returncode == 0, done.stderr

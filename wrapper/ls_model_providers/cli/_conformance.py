@@ -162,14 +162,14 @@ def _report(args: argparse.Namespace, started: float, table: TextIO) -> Report |
     except ImportError as exc:
         error(missing_extra("conformance", exc))
         return None
-    config = RunConfig.from_env(
-        base_url=args.base_url, api_key=args.api_key, connection_id=args.connection_id,
-        denied_keys=args.denied_keys,
-        max_examples=args.max_examples, seed=args.seed, rate=args.rate,
-        max_requests=args.max_requests, deadline=args.deadline, timeout=args.timeout,
-        cacert=args.cacert, insecure=args.insecure, baseline=args.baseline,
-    )  # fmt: skip
     try:
+        config = RunConfig.from_env(
+            base_url=args.base_url, api_key=args.api_key, connection_id=args.connection_id,
+            denied_keys=args.denied_keys,
+            max_examples=args.max_examples, seed=args.seed, rate=args.rate,
+            max_requests=args.max_requests, deadline=args.deadline, timeout=args.timeout,
+            cacert=args.cacert, insecure=args.insecure, baseline=args.baseline,
+        )  # fmt: skip
         validate(config)
         report = run(config, progress=progress)
     except UsageError as exc:
@@ -191,13 +191,13 @@ def _early_report(
         from ls_model_providers.conformance import CheckResult, Report
     except ImportError:
         return None
-    url = args.base_url or os.environ.get(ENV_URL)
+    url = args.base_url if args.base_url is not None else os.environ.get(ENV_URL)
     try:
-        target = resolve_url(url) if url else None
+        target = resolve_url(url) if url is not None else None
     except ConfigurationError:
         target = "(an unusable --base-url)"
     return Report(
-        target=target or "(embedded mock)", embedded=not url, exit_code=code, verdict=verdict,
+        target=target or "(embedded mock)", embedded=url is None, exit_code=code, verdict=verdict,
         results=[CheckResult(name, "fail", summary)], duration=time.monotonic() - started,
         seed=args.seed, warnings=[INSECURE_WARNING] if args.insecure else [],
     )  # fmt: skip

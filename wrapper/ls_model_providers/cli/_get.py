@@ -27,6 +27,7 @@ from ls_model_providers._secrets import redact
 from ls_model_providers.toolkit.answers import (
     not_label_studio,
     not_served,
+    refused_hint,
     release,
     scheme_hint,
 )
@@ -119,7 +120,9 @@ def _failed(exc: LabelStudioError, target: Target) -> int:
         if isinstance(exc, APIResponseError)
         else None
     )
-    hint = scheme_hint(target.base_url, answer=answer, failure=exc.__cause__ or exc)
+    failure = exc.__cause__ or exc
+    hint = scheme_hint(target.base_url, answer=answer, failure=failure)
+    hint = hint or refused_hint(target.base_url, failure)
     if hint is not None:
         error(hint)
         return EXIT_UNREACHABLE

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ls_model_providers._args import check_connection_id
-from ls_model_providers._constants import ENV_API_KEY, ENV_URL, MAX_SECONDS
+from ls_model_providers._constants import ENDPOINT_PATH, ENV_API_KEY, ENV_URL, MAX_SECONDS
 from ls_model_providers.toolkit.files import written_through
 from ls_model_providers.toolkit.options import (
     DEFAULT_DEADLINE,
@@ -221,9 +221,15 @@ def count(text: str, maximum: int | None = None) -> int:
 
 def connection_id(text: str) -> int:
     """A connection id: an integer from 1 to 2**63-1."""
+    try:  # argparse says what is raised here and exits 2
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a connection id: {text!r} (a whole number from 1, as in /{ENDPOINT_PATH}1/)"
+        ) from None
     try:
-        return check_connection_id(int(text, 10))
-    except ValueError as exc:  # int() or the range check: argparse says it and exits 2
+        return check_connection_id(value, "an id")
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a connection id: {text!r} ({exc})") from None
 
 

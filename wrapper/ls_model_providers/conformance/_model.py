@@ -17,6 +17,7 @@ from ls_model_providers.toolkit.options import (
     DEFAULT_MAX_REQUESTS,
     DEFAULT_TIMEOUT,
     OptionNames,
+    empty_value,
 )
 
 if TYPE_CHECKING:
@@ -71,9 +72,20 @@ class RunConfig:
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> RunConfig:
-        """``RunConfig(**kwargs)``, the URL and key read from the environment when not given."""
-        kwargs["base_url"] = kwargs.get("base_url") or os.environ.get(ENV_URL)
-        kwargs["api_key"] = kwargs.get("api_key") or os.environ.get(ENV_API_KEY)
+        """``RunConfig(**kwargs)``, the URL and key read from the environment when not given
+        (``None``: an option given empty stays empty, and is refused as such). A variable set
+        but empty is refused too (``UsageError``), never taken as unset: with an unset CI
+        secret the run would check the embedded mock instead of the deployment."""
+        for setting, variable, what in (
+            ("base_url", ENV_URL, "the deployment's URL"),
+            ("api_key", ENV_API_KEY, "a key"),
+        ):
+            if kwargs.get(setting) is None:
+                value = os.environ.get(variable)
+                needed = setting == "base_url" or kwargs.get("base_url") is not None
+                if value is not None and not value.strip() and needed:
+                    raise UsageError(empty_value(variable, what))
+                kwargs[setting] = value
         if not kwargs.get("denied_keys"):
             kwargs["denied_keys"] = os.environ.get(ENV_DENIED_KEYS, "").replace(",", " ").split()
         return cls(**kwargs)

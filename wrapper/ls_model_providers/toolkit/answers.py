@@ -103,6 +103,24 @@ def not_served(version: str | None) -> str:
 _PLAIN_ON_TLS: Final = b"plain HTTP request was sent to HTTPS port"
 
 
+def refused_hint(base_url: str, failure: BaseException) -> str | None:
+    """``"connection refused: nothing listens at host:port ..."`` when ``failure``'s chain
+    holds a refused connection (the server is down, or the port is wrong); ``None`` else."""
+    seen: BaseException | None = failure
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, ConnectionRefusedError):
+            url = httpx.URL(base_url)
+            port = url.port or (443 if url.scheme == "https" else 80)
+            return (
+                f"connection refused: nothing listens at {url.host}:{port} (is the server "
+                "running there, and is the port right? no server: ls-model-providers mock)"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def scheme_hint(base_url: str, *, answer: Answer | None = None, failure: BaseException | None = None) -> str | None:  # fmt: skip
     """``"the server speaks HTTPS: use https://..."`` (or plain HTTP), when the scheme of
     ``base_url`` is the wrong one for its server: TLS spoken to a plain-HTTP server fails its

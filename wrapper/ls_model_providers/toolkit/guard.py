@@ -370,7 +370,9 @@ class Guard(httpx.BaseTransport):
     def _no_answer(self, exc: httpx.TransportError, sent: Sent) -> Exception:
         if self._clock() >= self._end:
             return DeadlineExceeded(f"run deadline of {self.limits.deadline:g} s reached")
-        hint = self._scheme_hint(exc)
+        from .answers import refused_hint
+
+        hint = self._scheme_hint(exc) or refused_hint(self._base_url(), exc)
         if hint is not None:
             return NoAnswer(hint, sent, None)
         problem = certificate_problem(exc)
@@ -390,9 +392,11 @@ class Guard(httpx.BaseTransport):
         if self._hint is None:
             from .answers import scheme_hint
 
-            base = self._refresh_url.removesuffix(TOKEN_REFRESH_PATH)
-            self._hint = scheme_hint(base, failure=exc) or ""
+            self._hint = scheme_hint(self._base_url(), failure=exc) or ""
         return self._hint or None
+
+    def _base_url(self) -> str:
+        return self._refresh_url.removesuffix(TOKEN_REFRESH_PATH)
 
     def close(self) -> None:
         self._network.close()

@@ -82,11 +82,14 @@ def resolve_url(value: str | None, names: OptionNames = CLI, environ: Mapping[st
     ``ConfigurationError`` names the option for a URL that cannot be used, or the variable of
     a proxy the environment names for it that cannot be used (never its password)."""
     environ = os.environ if environ is None else environ
-    url = value or environ.get(ENV_URL)
-    if not url:
+    url = value if value is not None else environ.get(ENV_URL)
+    if url is None:
         return None
+    source = names("base_url") if value is not None else ENV_URL
+    if not url.strip():  # never a fallback: an unset CI secret must not check something else
+        raise ConfigurationError(empty_value(source, "the deployment's URL"))
     try:  # a message names where the value came from: the option, or the variable
-        checked = check_base_url(url, names("base_url") if value else ENV_URL)
+        checked = check_base_url(url, source)
         from ls_model_providers._transport import environment_proxy  # imports httpcore
 
         environment_proxy(checked)  # a proxy the environment names for it must be usable
@@ -98,13 +101,24 @@ def resolve_url(value: str | None, names: OptionNames = CLI, environ: Mapping[st
 def resolve_key(value: str | None, names: OptionNames = CLI, environ: Mapping[str, str] | None = None, setting: str = "api_key") -> str:  # fmt: skip
     """The key given, or ``LABEL_STUDIO_API_KEY``'s (for the main key only), checked."""
     environ = os.environ if environ is None else environ
-    key = value or (environ.get(ENV_API_KEY) if setting == "api_key" else None)
-    if not key:
+    key = value if value is not None else (environ.get(ENV_API_KEY) if setting == "api_key" else None)  # fmt: skip
+    if key is None:
         raise ConfigurationError(f"no credentials: pass {names(setting)} KEY or set {ENV_API_KEY}")
+    source = names(setting) if value is not None else ENV_API_KEY
+    if not key.strip():
+        raise ConfigurationError(empty_value(source, "a key"))
     try:
-        return check_api_key(key, names(setting) if value else ENV_API_KEY)
+        return check_api_key(key, source)
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(str(exc)) from None
+
+
+def empty_value(source: str, what: str) -> str:
+    """What to say of an option (``--base-url``) or a variable given an empty value: never
+    replaced by a default, since an unset CI secret must not check something else."""
+    if source.startswith("-"):
+        return f"{source} is empty (was it given an unset variable?): give it {what}"
+    return f"{source} is set but empty: set it to {what}, or unset it"
 
 
 def resolve_target(
