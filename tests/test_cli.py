@@ -370,6 +370,17 @@ def test_mock_command_serves_prints_and_stops_on_sigterm() -> None:
     assert "mock stopped" in out
 
 
+def test_ctrl_c_stops_a_serving_mock_as_asked_exit_0() -> None:
+    # The README's table: a stop asked for while serving is a success (130 is for an
+    # interrupt before it serves, as for every command).
+    process, printed = _start_mock()
+    _wait_ready(printed["LABEL_STUDIO_URL"])
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    assert (process.returncode, "Traceback" in err) == (0, False), err
+    assert out.rstrip().endswith("mock stopped")
+
+
 def test_mock_command_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
     # A usage error naming the option, like every other bad option value.
     with pytest.raises(SystemExit) as usage:

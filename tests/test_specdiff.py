@@ -637,7 +637,7 @@ def test_fetch_ends_at_its_deadline_while_headers_drip_in() -> None:
 
 def test_the_readme_states_the_fetch_limits_the_command_uses() -> None:
     promise = re.search(
-        r"Fetches are bounded: (\d+) s per read, (\d+) s in all, (\d+) MiB of body",
+        r"fetches are bounded: (\d+) s per read, (\d+) s in all, (\d+) MiB of body",
         " ".join(README.read_text().split()),
     )
     assert promise is not None
