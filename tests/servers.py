@@ -61,8 +61,8 @@ class Recorder:
         await self.app(scope, receive, watch)
 
 
-#: (method, path, headers) -> None to pass the request on, or (status, headers, body);
-#: or a coroutine function returning the same.
+#: (method, path with its query if any, headers) -> None to pass the request on, or
+#: (status, headers, body); or a coroutine function returning the same.
 Rule = Callable[[str, str, dict[str, str]], Any]
 
 
@@ -77,7 +77,9 @@ class Override:
             headers = {
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
-            answer = self.rule(scope["method"], scope["path"], headers)
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = scope["path"] + (f"?{query}" if query else "")  # as the request named it
+            answer = self.rule(scope["method"], path, headers)
             if inspect.isawaitable(answer):  # an async rule may take its time (a slow server)
                 answer = await answer
             if answer is not None:

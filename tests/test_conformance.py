@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -174,6 +175,8 @@ def test_a_key_inside_an_array_fails_no_secrets(extra: dict[str, Any], path: str
     no_secrets = next(r for r in report.results if r.name == "connection.no_secrets")
     assert no_secrets.outcome == "fail"
     assert path in no_secrets.summary
+    assert no_secrets.details[-1] == "values not shown"
+    assert _curl(no_secrets.repro or "")["url"].endswith(_connection(1))
     assert "k" * 30 not in json.dumps([[r.summary, *r.details] for r in report.results])
 
 
@@ -293,8 +296,183 @@ def test_a_non_integer_id_is_label_studios_404(answer: Any, passes: bool) -> Non
 
     with _bent(rule) as (served, _):
         report = _run(served, max_examples=1)
-    outcome = next(r.outcome for r in report.results if r.name == "not_found.non_integer_id")
-    assert outcome == ("pass" if passes else "fail")
+    result = next(r for r in report.results if r.name == "not_found.non_integer_id")
+    assert result.outcome == ("pass" if passes else "fail")
+    if passes:  # Label Studio's two forms, each named
+        form = "HTML page" if answer[2].startswith(b"<html>") else '"Not found."'
+        assert result.summary == f"non-integer id: 404 {form}"
+    else:
+        assert result.details and _curl(result.repro or "")["url"].endswith("/not-an-id/")
+
+
+# -- what each check says: the report is what a user reads ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "drift"),
+    [
+        ({}, {"drift.model_params": "model_params is sent as an object (newer servers)",
+              "drift.created_by": "created_by is sent with username"}),
+        ({"model_params": "string", "created_by_username": False},
+         {"drift.model_params": "model_params is sent as a string (as documented)",
+          "drift.created_by": "created_by is sent without username"}),
+    ],
+    ids=["newer server", "older server"],
+)  # fmt: skip
+def test_each_check_says_what_it_saw(options: dict[str, Any], drift: dict[str, str]) -> None:
+    with serve_in_thread(create_app(**options)) as served:
+        report = _run(served, max_examples=1)
+    said = {r.name: r.summary for r in report.results if not r.name.startswith("schemathesis.")}
+    secrets = said.pop("connection.no_secrets")
+    no_header = '401 "Authentication credentials were not provided." with WWW-Authenticate: Token'
+    assert said == {
+        "connection.valid_200": "connection 1: 200, JSON, its id, valid against the fragment, "
+        "parsed by the client and the generated model",
+        "auth.missing_header": f"no Authorization header: {no_header}",
+        "auth.malformed_header": "'Token' without a key: 401 \"Invalid token header. No "
+        'credentials provided." with WWW-Authenticate: Token',
+        "auth.unknown_token": 'an unknown token: 401 "Invalid token." with WWW-Authenticate: Token',
+        "auth.forged_bearer": 'a Bearer JWT with a forged signature: 401 "Authentication '
+        'credentials were not provided." with WWW-Authenticate: Token',
+        "auth.before_existence": f"no header on a missing id (401 before 404): {no_header}",
+        "auth.route_variants": "no slash, .json, ?format=json and the list: none answers 2xx "
+        "without credentials",
+        "not_found.unknown_id": 'unknown id: 404 "No ModelProviderConnection matches the given query."',
+        "not_found.non_integer_id": 'non-integer id: 404 "Not found."',
+        "http.head": "HEAD: 200",
+        "http.options": "OPTIONS: 200",
+        **drift,
+    }
+    assert re.fullmatch(
+        r"no credential-like field or value in any of the run's \d+ 2xx JSON answer\(s\), "
+        r"model_params and nested values included",
+        secrets,
+    )
+
+
+def test_the_fields_the_docs_do_not_list_are_named_secret_ones_marked() -> None:
+    from ls_model_providers.mock import SyncASGITransport
+
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
+        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
+        extended = {**http.get(_connection(1), headers=token).json(), "region": "eu", "token": ""}
+
+    def newer(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(1) and method == "GET" and "authorization" in headers:
+            return 200, [("content-type", "application/json")], json.dumps(extended).encode()
+        return None
+
+    with _bent(newer) as (served, _):
+        report = _run(served, max_examples=1)
+    notes = {r.name: r.summary for r in report.results if r.outcome == "note"}
+    assert notes["drift.undocumented_fields"] == (
+        "fields the docs do not list: region, token (secret)"
+    )
+
+
+def test_a_body_without_model_params_or_created_by_has_no_drift_notes() -> None:
+    body = {"id": 1, "provider": "OpenAI", "deployment_name": None}
+
+    def bare(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(1) and method == "GET" and "authorization" in headers:
+            return 200, [("content-type", "application/json")], json.dumps(body).encode()
+        return None
+
+    with _bent(bare) as (served, _):
+        report = _run(served, max_examples=1)
+    names = {r.name for r in report.results}
+    assert "connection.valid_200" in _failed(report), "required fields are missing"
+    assert not names & {"drift.model_params", "drift.created_by", "drift.undocumented_fields"}
+
+
+@pytest.mark.parametrize(
+    ("open_paths", "status", "shown"),
+    [
+        ([f"/{C.ENDPOINT_PATH}1"], 200, f"/{C.ENDPOINT_PATH}1 (200)"),
+        ([f"/{C.ENDPOINT_PATH}1.json"], 200, f"/{C.ENDPOINT_PATH}1.json (200)"),
+        ([f"/{C.ENDPOINT_PATH}1/?format=json"], 204, f"/{C.ENDPOINT_PATH}1/?format=json (204)"),
+        ([f"/{C.ENDPOINT_PATH}"], 299, f"/{C.ENDPOINT_PATH} (299)"),
+        ([f"/{C.ENDPOINT_PATH}1", f"/{C.ENDPOINT_PATH}1.json"], 200,
+         f"/{C.ENDPOINT_PATH}1 (200), /{C.ENDPOINT_PATH}1.json (200)"),
+        ([f"/{C.ENDPOINT_PATH}1"], 300, None),  # a redirect is not an answer
+    ],
+    ids=["no slash", ".json", "?format=json", "the list", "two", "300"],
+)  # fmt: skip
+def test_each_route_variant_open_without_credentials_is_named(
+    open_paths: list[str], status: int, shown: str | None
+) -> None:
+    def open_route(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path in open_paths and "authorization" not in headers:
+            return status, [("content-type", "application/json")], b"{}"
+        return None
+
+    with _bent(open_route) as (served, _):
+        report = _run(served, max_examples=1)
+    variants = next(r for r in report.results if r.name == "auth.route_variants")
+    if shown is None:
+        assert variants.outcome == "pass", variants.summary
+        return
+    assert variants.outcome == "fail"
+    assert variants.summary == f"a route variant answers without credentials: {shown}"
+    assert variants.details == []
+    curl = _curl(variants.repro or "")
+    assert curl["url"].endswith(open_paths[0]) and "Authorization" not in curl["headers"]
+
+
+def test_a_list_over_the_single_object_limit_is_read_whole() -> None:
+    data = default_data()
+    template = data.connections[0]
+    data.connections = [{**template, "id": i, "organization": 1} for i in range(1, 1_201)]
+    with serve_in_thread(create_app(data=data)) as served:
+        report = _run(served, max_examples=1)
+    assert report.exit_code == 0, [(r.name, r.summary) for r in report.failed]
+
+
+def test_an_unknown_id_answered_otherwise_fails_naming_the_status_and_the_probe() -> None:
+    unknown = _connection(C.MAX_ID)
+
+    def crash(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == unknown and method == "GET" and "authorization" in headers:
+            return ls_error(500, "A server error occurred.")
+        return None
+
+    with _bent(crash) as (served, _):
+        report = _run(served, max_examples=1)
+    result = next(r for r in report.results if r.name == "not_found.unknown_id")
+    assert (result.outcome, result.details) == ("fail", ["status 500, expected 404"])
+    assert _curl(result.repro or "")["url"].endswith(unknown)
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome", "summary"),
+    [
+        ((200, [("content-type", "application/json")], b'{"name": "Model Provider Connection"}'),
+         "pass", "OPTIONS: 200"),
+        ((200, [("content-type", "application/json")], b'{"renders": ["application/json"]}'),
+         "pass", "OPTIONS: 200"),
+        ((200, [("content-type", "application/json")], b'{"parses": ["application/json"]}'),
+         "pass", "OPTIONS: 200"),
+        ((204, [("allow", "GET, HEAD, OPTIONS")], b""), "pass", "OPTIONS: 204"),
+        ((200, [("content-type", "application/json")], b'{"methods": ["GET"]}'), "note", "a proxy"),
+        ((204, [], b""), "note", "a proxy in front answers OPTIONS, not Label Studio"),
+        ((300, [("allow", "GET")], b""), "note", "OPTIONS answered 300"),
+        ((405, *ls_error(405, 'Method "OPTIONS" not allowed.')[1:]), "note", "OPTIONS answered 405"),
+    ],
+    ids=["drf name", "drf renders", "drf parses", "allow", "json not drf", "proxy 204", "300",
+         "405"],
+)  # fmt: skip
+def test_options_is_judged_by_who_answered_it(answer: Any, outcome: str, summary: str) -> None:
+    def rule(method: str, path: str, headers: dict[str, str]) -> Any:
+        return answer if method == "OPTIONS" and path == _connection(1) else None
+
+    with _bent(rule) as (served, _):
+        report = _run(served, max_examples=1)
+    result = next(r for r in report.results if r.name == "http.options")
+    assert result.outcome == outcome
+    assert summary in result.summary
+    if result.summary.startswith("OPTIONS answered"):
+        assert _curl(result.repro or "")["method"] == "OPTIONS"
 
 
 def test_head_405_fails_and_options_405_is_a_note() -> None:
@@ -311,6 +489,9 @@ def test_head_405_fails_and_options_405_is_a_note() -> None:
     assert outcomes["http.head"] == "fail"
     assert outcomes["http.options"] == "note"
     assert _failed(report) == {"http.head"}
+    head = next(r for r in report.results if r.name == "http.head")
+    assert head.summary == "HEAD answered 405: DRF answers 200 on every GET view"
+    assert _curl(head.repro or "")["method"] == "HEAD"
 
 
 def test_ignored_auth_reproduces_the_probe_that_was_sent() -> None:
