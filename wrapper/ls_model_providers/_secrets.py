@@ -372,6 +372,11 @@ THIRD_PARTY_LOGGERS = (
 )  # fmt: skip
 
 
+#: A logger lives as long as the process (reconfiguring logging keeps the object): looked up
+#: once, not under logging's lock on every call.
+_HTTPX_LOGGER = logging.getLogger(THIRD_PARTY_LOGGERS[0])
+
+
 class scrubbing_logs:  # lower case: used as a function, ``with scrubbing_logs(scrub):``
     """Keep ``scrub``'s secrets out of httpx's and httpcore's log records emitted in this block
     (this thread, or this task): the scope of one call. A class, not a generator: it runs on
@@ -383,7 +388,8 @@ class scrubbing_logs:  # lower case: used as a function, ``with scrubbing_logs(s
         self._scrub = scrub
 
     def __enter__(self) -> None:
-        if _LOG_SCRUBBER not in logging.getLogger("httpx").filters:
+        # Looked at on every call: a logging configuration done since may have dropped it.
+        if _LOG_SCRUBBER not in _HTTPX_LOGGER.filters:
             for name in THIRD_PARTY_LOGGERS:
                 logging.getLogger(name).addFilter(_LOG_SCRUBBER)
         self._token = _CALL_SCRUBBER.set(self._scrub)
