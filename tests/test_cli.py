@@ -775,9 +775,18 @@ def test_conformance_with_a_baseline_states_the_exit_code_it_returns(
          {"LABEL_STUDIO_API_KEY": CANARY}, "--api-key is empty (was it given an unset"),
         (["snapshot", "--ids", "1", "-o", "-", "--base-url", "http://127.0.0.1:9"],
          {"LABEL_STUDIO_API_KEY": ""}, "LABEL_STUDIO_API_KEY is set but empty"),
+        (["spec-diff", "--base-url", ""], {"LABEL_STUDIO_URL": "http://127.0.0.1:9"},
+         "--base-url is empty"),
+        (["conformance", "--api-key", "abcdefghijkl"], {}, "a key given, but no deployment URL"),
+        (["conformance"], {"LABEL_STUDIO_API_KEY": "abcdefghijkl"}, "a key given, but no deployment"),
+        (["conformance", "--denied-key", "abcdefghijkl"], {}, "denied keys given, but no deployment"),
+        (["conformance"], {"LABEL_STUDIO_DENIED_KEYS": " , "},
+         "LABEL_STUDIO_DENIED_KEYS is set but empty"),
     ],
     ids=["empty option: not the embedded mock", "empty variable: not the embedded mock",
-         "empty key: not the variable's", "empty key variable"],
+         "empty key: not the variable's", "empty key variable", "spec-diff empty option",
+         "key option, no url", "key variable, no url", "denied key, no url",
+         "empty denied keys: authz not skipped"],
 )  # fmt: skip
 def test_an_empty_url_or_key_is_refused_never_replaced(
     capsys: pytest.CaptureFixture[str],
@@ -787,7 +796,7 @@ def test_an_empty_url_or_key_is_refused_never_replaced(
     said: str,
 ) -> None:
     # `--base-url "$URL"` with a CI secret missing must not check the embedded mock and pass.
-    for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
+    for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_DENIED_KEYS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -807,3 +816,29 @@ def test_a_connection_id_that_is_not_a_number_says_what_one_is(
     assert stop.value.code == 2
     assert f"not a connection id: {given!r} (a whole number from 1, as in " in err
     assert "int()" not in err
+
+
+@pytest.mark.parametrize("through", ["direct", "proxy"])
+def test_a_refused_connection_names_who_refused_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, through: str
+) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if through == "direct" else socket.AF_INET) as sock:
+        sock.bind(("::1", 0) if through == "direct" else ("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    if through == "proxy":  # the deployment may be fine: the proxy is what refused
+        monkeypatch.setenv("HTTPS_PROXY", f"http://user:{CANARY}@127.0.0.1:{port}")
+        url = "https://ls.example.com"
+    else:
+        url = f"http://[::1]:{port}"
+    code, out, err = run(capsys, "get", "1", "--base-url", url, "--api-key", CANARY)
+    assert (code, out) == (5, "")
+    said = (
+        f"connection refused by the proxy http://127.0.0.1:{port} (HTTPS_PROXY)"
+        if through == "proxy"
+        else f"connection refused: nothing listens at [::1]:{port} "
+    )
+    assert said in err and CANARY not in err

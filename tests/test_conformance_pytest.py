@@ -224,3 +224,31 @@ def test_the_documented_snapshot_override_works_for_both_fixtures(
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("variables", "said"),
+    [
+        ({"LABEL_STUDIO_URL": ""}, "LABEL_STUDIO_URL is set but empty"),
+        ({"LABEL_STUDIO_URL": "http://127.0.0.1:1", "LABEL_STUDIO_API_KEY": " "},
+         "LABEL_STUDIO_API_KEY is set but empty"),
+        ({"LABEL_STUDIO_DENIED_KEYS": ","}, "LABEL_STUDIO_DENIED_KEYS is set but empty"),
+        ({"LABEL_STUDIO_API_KEY": "abcdefghijkl"}, "a key given, but no deployment URL: pass --ls-base-url"),
+    ],
+    ids=["url", "key", "denied keys", "key without url"],
+)  # fmt: skip
+def test_a_variable_set_empty_is_one_usage_error_not_the_built_in_mock(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    said: str,
+) -> None:
+    for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_DENIED_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    result = pytester.runpytest_inprocess(*SUITE)
+    text = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, text
+    assert said in text
+    assert "Traceback" not in text and "AssertionError" not in text

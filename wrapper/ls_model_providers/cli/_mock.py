@@ -18,7 +18,7 @@ from ls_model_providers._constants import ENDPOINT_PATH, ENV_API_KEY, ENV_DENIED
 from ls_model_providers.toolkit.exits import EXIT_OK, EXIT_USAGE, ConfigurationError, missing_extra
 from ls_model_providers.toolkit.text import terminal
 
-from ._shared import HELP_FORMAT, epilog, error, port
+from ._shared import HELP_FORMAT, MOCK_EXIT_CODES, epilog, error, port
 from ._snapshot import add_mock_option
 
 #: The admin's personal access token, in the mock's banner (the README's examples read it).
@@ -50,6 +50,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
             "ls-model-providers mock --port 8080",
             "ls-model-providers mock --faults rate=0.2,kinds=429+503+drop,seed=1",
             "ls-model-providers mock --defect secret_field --defect no_auth",
+            meanings=MOCK_EXIT_CODES,
         ),
     )  # fmt: skip
     mock.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")

@@ -290,6 +290,12 @@ EXIT_CODES = {
     6: "inconclusive: rate limits or a limit kept the run from finishing its checks",
     130: "interrupted (Ctrl-C)",
 }
+#: ``mock`` serves until asked to stop: a stop asked for is its success.
+MOCK_EXIT_CODES = {
+    **EXIT_CODES,
+    0: "stopped by Ctrl-C or SIGTERM once serving",
+    130: "interrupted (Ctrl-C) before it serves",
+}
 #: The environment variables the commands read, and what for.
 VARIABLES = {
     "LABEL_STUDIO_URL": "the deployment's URL (--base-url)",
@@ -300,10 +306,15 @@ VARIABLES = {
 }
 
 
-def epilog(codes: tuple[int, ...], variables: tuple[str, ...], *examples: str) -> str:
+def epilog(
+    codes: tuple[int, ...],
+    variables: tuple[str, ...],
+    *examples: str,
+    meanings: dict[int, str] = EXIT_CODES,
+) -> str:
     """The end of a command's --help: its exit codes, the variables it reads, examples."""
     lines = ["exit codes:"]
-    lines += [f"  {code:<4} {EXIT_CODES[code]}" for code in codes]
+    lines += [f"  {code:<4} {meanings[code]}" for code in codes]
     if variables:
         lines += ["", "environment:"]
         width = max(len(v) for v in variables)

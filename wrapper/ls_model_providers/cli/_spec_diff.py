@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         verify = trust(args.cacert, insecure=args.insecure)
-        if args.base_url:
+        if args.base_url is not None:  # given empty: refused as such
             base = resolve_url(args.base_url, environ={})
             assert base is not None
             source = base.rstrip("/") + schemas.SCHEMA_PATH

@@ -82,12 +82,17 @@ class RunConfig:
         ):
             if kwargs.get(setting) is None:
                 value = os.environ.get(variable)
-                needed = setting == "base_url" or kwargs.get("base_url") is not None
-                if value is not None and not value.strip() and needed:
-                    raise UsageError(empty_value(variable, what))
+                if value is not None and not value.strip():
+                    if setting == "base_url" or kwargs.get("base_url") is not None:
+                        raise UsageError(empty_value(variable, what))
+                    value = None  # no deployment: an empty key variable is no key
                 kwargs[setting] = value
         if not kwargs.get("denied_keys"):
-            kwargs["denied_keys"] = os.environ.get(ENV_DENIED_KEYS, "").replace(",", " ").split()
+            listed = os.environ.get(ENV_DENIED_KEYS)
+            keys = (listed or "").replace(",", " ").split()
+            if listed is not None and not keys:  # a missing secret must not skip authz.*
+                raise UsageError(empty_value(ENV_DENIED_KEYS, "the denied users' keys"))
+            kwargs["denied_keys"] = keys
         return cls(**kwargs)
 
     @property

@@ -22,7 +22,7 @@ import httpx
 
 from ls_model_providers._args import check_connection_id
 from ls_model_providers._auth import auth_from_api_key
-from ls_model_providers._constants import ENDPOINT_PATH
+from ls_model_providers._constants import ENDPOINT_PATH, ENV_URL
 from ls_model_providers._errors import (
     Answer,
     AuthenticationError,
@@ -172,6 +172,12 @@ def _checked(config: RunConfig) -> _Target | None:
         )
         base_url = resolve_url(config.base_url, names, environ={})
         if base_url is None:
+            given = "a key" if config.api_key is not None else "denied keys" if denied else ""
+            if given:  # meant for a deployment: never spent on the built-in mock, passing
+                raise ValueError(
+                    f"{given} given, but no deployment URL: pass {names('base_url')} URL or set "
+                    f"{ENV_URL} (with neither a URL nor keys, conformance checks its built-in mock)"
+                )
             return None
         api_key = resolve_key(config.api_key, names, environ={})
         if api_key in denied:

@@ -38,6 +38,13 @@ OPTIONS = {
 
 
 def _config(config: pytest.Config) -> RunConfig:
+    try:
+        return _from_env(config)
+    except UsageError as exc:  # a variable set but empty
+        raise pytest.UsageError(f"ls-model-providers conformance: {exc}") from None
+
+
+def _from_env(config: pytest.Config) -> RunConfig:
     return RunConfig.from_env(
         base_url=config.getoption("--ls-base-url"),
         api_key=config.getoption("--ls-api-key"),
@@ -55,8 +62,9 @@ def _config(config: pytest.Config) -> RunConfig:
 def check_options(config: pytest.Config) -> None:
     """Refuse options the suite cannot use, before anything runs (the plugin calls this once
     these tests are collected)."""
+    checked = _config(config)
     try:
-        validate(_config(config))
+        validate(checked)
     except UsageError as exc:
         raise pytest.UsageError(f"ls-model-providers conformance: {exc}") from None
 
@@ -64,7 +72,11 @@ def check_options(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "check" in metafunc.fixturenames:
         names = [n for n in check_names() if n not in RUN_NAMES]
-        if not _config(metafunc.config).denied_keys:  # no identities: no authz.* to run
+        try:
+            denied = _from_env(metafunc.config).denied_keys
+        except UsageError:  # check_options says it, once the tests are collected
+            denied = ()
+        if not denied:  # no identities: no authz.* to run
             names = [n for n in names if not n.startswith("authz.")]
         metafunc.parametrize("check", names, ids=names)
 

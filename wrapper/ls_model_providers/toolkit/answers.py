@@ -111,14 +111,29 @@ def refused_hint(base_url: str, failure: BaseException) -> str | None:
         if seen is None:
             return None
         if isinstance(seen, ConnectionRefusedError):
-            url = httpx.URL(base_url)
-            port = url.port or (443 if url.scheme == "https" else 80)
-            return (
-                f"connection refused: nothing listens at {url.host}:{port} (is the server "
-                "running there, and is the port right? no server: ls-model-providers mock)"
-            )
+            return _refused(httpx.URL(base_url))
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _refused(url: httpx.URL) -> str:
+    from ls_model_providers._transport import environment_proxy
+
+    try:
+        proxy = environment_proxy(url)
+    except ValueError:  # refused before any request: not this failure's cause
+        proxy = None
+    if proxy is not None:  # the refusal came from the proxy, not the deployment
+        return (
+            f"connection refused by the proxy {proxy.shown()} ({proxy.variable}): is it "
+            "running? (or unset it, or name the host in NO_PROXY)"
+        )
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return (
+        f"connection refused: nothing listens at {host}:{port} (is the server running there, "
+        "and is the port right? no server: ls-model-providers mock)"
+    )
 
 
 def scheme_hint(base_url: str, *, answer: Answer | None = None, failure: BaseException | None = None) -> str | None:  # fmt: skip
