@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code.
 
     Ctrl-C ends any command with one line, "interrupted", and exit 130 (a shell's code for
-    it); ``conformance`` writes both reports first. Output to a pipe that closes early
+    it); ``conformance`` writes both reports first; a serving ``mock`` stops, exit 0. Output to a pipe that closes early
     (``| head``) is dropped from then on, and the command still exits with its own code.
     """
     with pipe_guard() as lost:
