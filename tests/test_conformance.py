@@ -384,6 +384,105 @@ def test_a_body_without_model_params_or_created_by_has_no_drift_notes() -> None:
     names = {r.name for r in report.results}
     assert "connection.valid_200" in _failed(report), "required fields are missing"
     assert not names & {"drift.model_params", "drift.created_by", "drift.undocumented_fields"}
+    assert {"connection.no_secrets", "http.options"} <= names, "every check ran to the end"
+    assert not {n for n in names if n.startswith("run.")}, "no check crashed"
+
+
+@pytest.mark.parametrize("body", [b'"a connection"', b"[1, 2]", b"null"])
+def test_a_200_that_is_not_an_object_fails_valid_200_and_nothing_else_breaks(body: bytes) -> None:
+    def not_an_object(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(1) and method == "GET" and "authorization" in headers:
+            return 200, [("content-type", "application/json")], body
+        return None
+
+    with _bent(not_an_object) as (served, _):
+        report = _run(served, max_examples=1)
+    names = {r.name for r in report.results}
+    assert "connection.valid_200" in _failed(report)
+    assert not names & {"drift.model_params", "drift.created_by", "drift.undocumented_fields"}
+    assert not {n for n in names if n.startswith("run.")}, "no check crashed"
+
+
+def test_a_200_of_another_status_and_type_says_both_and_how_to_reproduce() -> None:
+    from ls_model_providers.mock import SyncASGITransport
+
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
+        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
+        valid = http.get(_connection(1), headers=token).content
+
+    def untyped(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(1) and method == "GET" and "authorization" in headers:
+            return 203, [], valid
+        return None
+
+    with _bent(untyped) as (served, _):
+        report = _run(served, max_examples=1)
+    result = next(r for r in report.results if r.name == "connection.valid_200")
+    assert result.outcome == "fail"
+    assert result.details[:2] == [
+        "status 203, expected 200",
+        "content type '', expected application/json",
+    ]
+    assert _curl(result.repro or "")["url"].endswith(_connection(1))
+    assert all(r.repro is None for r in report.results if r.outcome == "pass")
+
+
+def _jwt_header(value: str) -> bool:
+    """Whether ``value`` reads as a JWT: a JSON header, a payload and a signature."""
+    import base64
+
+    parts = value.split(".")
+    try:
+        return len(parts) == 3 and "alg" in json.loads(base64.urlsafe_b64decode(parts[0] + "=="))
+    except ValueError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("accepts", "check"),
+    [
+        (lambda auth: auth.lower() == "token", "auth.malformed_header"),
+        (lambda auth: re.fullmatch(r"Token [0-9a-f]{40}", auth) is not None, "auth.unknown_token"),
+        (lambda auth: auth.startswith("Bearer ") and _jwt_header(auth[7:]), "auth.forged_bearer"),
+    ],
+    ids=["a bare scheme", "any 40-hex token", "a JWT, signature unchecked"],
+)
+def test_credentials_a_server_wrongly_accepts_for_the_connection_fail_their_check(
+    accepts: Any, check: str
+) -> None:
+    from ls_model_providers.mock import SyncASGITransport
+
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
+        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
+        valid = http.get(_connection(1), headers=token).content
+
+    def lax(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(1) and accepts(headers.get("authorization", "")):
+            return 200, [("content-type", "application/json")], valid
+        return None
+
+    with _bent(lax) as (served, _):
+        report = _run(served, max_examples=1)
+    result = next(r for r in report.results if r.name == check)
+    assert result.outcome == "fail"
+    assert result.details[0] == "status 200, expected 401"
+    assert _curl(result.repro or "")["url"].endswith(_connection(1))
+
+
+def test_an_unknown_id_refused_as_missing_before_credentials_fails_before_existence() -> None:
+    # 404 before 401 tells anyone which ids exist: the probe must be the unknown id.
+    def exists_first(method: str, path: str, headers: dict[str, str]) -> Any:
+        if path == _connection(C.MAX_ID) and "authorization" not in headers:
+            return ls_error(404, "Not found.")
+        return None
+
+    with _bent(exists_first) as (served, _):
+        report = _run(served, max_examples=1)
+    result = next(r for r in report.results if r.name == "auth.before_existence")
+    assert result.outcome == "fail"
+    assert _curl(result.repro or "")["url"].endswith(_connection(C.MAX_ID))
 
 
 @pytest.mark.parametrize(
@@ -421,10 +520,17 @@ def test_each_route_variant_open_without_credentials_is_named(
 
 
 def test_a_list_over_the_single_object_limit_is_read_whole() -> None:
+    from ls_model_providers.mock import SyncASGITransport
+
     data = default_data()
     template = data.connections[0]
-    data.connections = [{**template, "id": i, "organization": 1} for i in range(1, 1_201)]
-    with serve_in_thread(create_app(data=data)) as served:
+    data.connections = [{**template, "id": i, "organization": 1} for i in range(1, 2_401)]
+    app = create_app(data=data)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
+        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
+        listed = http.get(f"/{C.ENDPOINT_PATH}", headers=token)
+    assert len(listed.content) > C.MAX_BODY_SIZE, "a list the single-object limit refuses"
+    with serve_in_thread(app) as served:
         report = _run(served, max_examples=1)
     assert report.exit_code == 0, [(r.name, r.summary) for r in report.failed]
 
@@ -846,11 +952,16 @@ def test_token_never_printed_or_reported(
     assert "connection.no_secrets" in data["failed"]
 
 
-def test_seeded_runs_send_the_same_requests(conformant: ServedMock) -> None:
-    first = _run(conformant, seed=7)
-    second = _run(conformant, seed=7)
+def test_seeded_runs_send_the_same_requests() -> None:
+    with _bent(lambda method, path, headers: None) as (served, seen):
+        first = _run(served, seed=7, max_examples=5)
+        sent_first = [(s.method, s.path, s.query, s.headers.get("authorization")) for s in seen]
+        seen.clear()
+        second = _run(served, seed=7, max_examples=5)
+        sent_second = [(s.method, s.path, s.query, s.headers.get("authorization")) for s in seen]
     assert first.requests == second.requests
     assert [r.summary for r in first.results] == [r.summary for r in second.results]
+    assert sent_first == sent_second, "the same requests, the unknown token's key included"
 
 
 def test_cli_without_arguments_runs_the_embedded_mock(
