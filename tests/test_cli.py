@@ -806,7 +806,7 @@ def test_an_empty_url_or_key_is_refused_never_replaced(
     assert "CONFORMANT" not in out and CANARY not in out + err
 
 
-@pytest.mark.parametrize("given", ["abc", "1.5", "0x1", ""])
+@pytest.mark.parametrize("given", ["abc", "1.5", "0x1", "", "1_000", " 1", "+1", "\u0663"])
 def test_a_connection_id_that_is_not_a_number_says_what_one_is(
     capsys: pytest.CaptureFixture[str], given: str
 ) -> None:
@@ -842,3 +842,11 @@ def test_a_refused_connection_names_who_refused_it(
         else f"connection refused: nothing listens at [::1]:{port} "
     )
     assert said in err and CANARY not in err
+
+
+def test_a_host_name_that_does_not_resolve_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    url = "http://no-such-host.invalid"  # RFC 6761: never resolves
+    code, out, err = run(capsys, "get", "1", "--base-url", url, "--api-key", CANARY)
+    assert (code, out) == (5, "")
+    assert "the host name no-such-host.invalid does not resolve (" in err
+    assert "a typo in the URL, or a DNS or VPN that is not up?" in err

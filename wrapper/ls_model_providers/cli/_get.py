@@ -27,9 +27,9 @@ from ls_model_providers._secrets import redact
 from ls_model_providers.toolkit.answers import (
     not_label_studio,
     not_served,
-    refused_hint,
     release,
     scheme_hint,
+    unreachable_hint,
 )
 from ls_model_providers.toolkit.exits import (
     EXIT_NOT_SERVED,
@@ -122,7 +122,7 @@ def _failed(exc: LabelStudioError, target: Target) -> int:
     )
     failure = exc.__cause__ or exc
     hint = scheme_hint(target.base_url, answer=answer, failure=failure)
-    hint = hint or refused_hint(target.base_url, failure)
+    hint = hint or unreachable_hint(target.base_url, failure)
     if hint is not None:
         error(hint)
         return EXIT_UNREACHABLE

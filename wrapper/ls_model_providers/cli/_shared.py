@@ -222,6 +222,8 @@ def count(text: str, maximum: int | None = None) -> int:
 def connection_id(text: str) -> int:
     """A connection id: an integer from 1 to 2**63-1."""
     try:  # argparse says what is raised here and exits 2
+        if not (text.isascii() and text.isdigit()):  # int() takes "1_000", " 1", "+1", "٣"
+            raise ValueError(text)
         value = int(text, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(

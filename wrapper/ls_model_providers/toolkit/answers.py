@@ -103,15 +103,24 @@ def not_served(version: str | None) -> str:
 _PLAIN_ON_TLS: Final = b"plain HTTP request was sent to HTTPS port"
 
 
-def refused_hint(base_url: str, failure: BaseException) -> str | None:
-    """``"connection refused: nothing listens at host:port ..."`` when ``failure``'s chain
-    holds a refused connection (the server is down, or the port is wrong); ``None`` else."""
+def unreachable_hint(base_url: str, failure: BaseException) -> str | None:
+    """What to do when ``failure``'s chain holds a refused connection (``"connection refused:
+    nothing listens at host:port ..."``: the server is down, or the port is wrong) or a host
+    name that does not resolve; ``None`` otherwise."""
+    import socket
+
     seen: BaseException | None = failure
     for _ in range(8):
         if seen is None:
             return None
         if isinstance(seen, ConnectionRefusedError):
             return _refused(httpx.URL(base_url))
+        if isinstance(seen, socket.gaierror):
+            host = httpx.URL(base_url).host
+            return (
+                f"the host name {host} does not resolve ({seen.strerror}): a typo in the URL, "
+                "or a DNS or VPN that is not up?"
+            )
         seen = seen.__cause__ or seen.__context__
     return None
 

@@ -370,9 +370,9 @@ class Guard(httpx.BaseTransport):
     def _no_answer(self, exc: httpx.TransportError, sent: Sent) -> Exception:
         if self._clock() >= self._end:
             return DeadlineExceeded(f"run deadline of {self.limits.deadline:g} s reached")
-        from .answers import refused_hint
+        from .answers import unreachable_hint
 
-        hint = self._scheme_hint(exc) or refused_hint(self._base_url(), exc)
+        hint = self._scheme_hint(exc) or unreachable_hint(self._base_url(), exc)
         if hint is not None:
             return NoAnswer(hint, sent, None)
         problem = certificate_problem(exc)
