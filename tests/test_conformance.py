@@ -129,13 +129,18 @@ def _connection(connection_id: int) -> str:
     return f"/{C.ENDPOINT_PATH}{connection_id}/"
 
 
-def test_a_200_for_another_id_fails() -> None:
+def _mock_body(connection_id: int = 1) -> bytes:
+    """What the mock answers for a connection: a valid body for a rule to send as its own."""
     from ls_model_providers.mock import SyncASGITransport
 
     app = create_app()
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
         token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
-        second = http.get(_connection(2), headers=token).content  # valid, but connection 2
+        return http.get(_connection(connection_id), headers=token).content
+
+
+def test_a_200_for_another_id_fails() -> None:
+    second = _mock_body(2)  # valid, but connection 2
 
     def other_id(method: str, path: str, headers: dict[str, str]) -> Any:
         if path == _connection(1) and method == "GET" and "authorization" in headers:
@@ -158,12 +163,7 @@ def test_a_200_for_another_id_fails() -> None:
     ids=["object in an array", "value in an array"],
 )
 def test_a_key_inside_an_array_fails_no_secrets(extra: dict[str, Any], path: str) -> None:
-    from ls_model_providers.mock import SyncASGITransport
-
-    app = create_app()
-    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
-        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
-        leaking = {**http.get(_connection(1), headers=token).json(), **extra}
+    leaking = {**json.loads(_mock_body()), **extra}
 
     def leak(method: str, path: str, headers: dict[str, str]) -> Any:
         if path == _connection(1) and method == "GET" and "authorization" in headers:
@@ -351,12 +351,7 @@ def test_each_check_says_what_it_saw(options: dict[str, Any], drift: dict[str, s
 
 
 def test_the_fields_the_docs_do_not_list_are_named_secret_ones_marked() -> None:
-    from ls_model_providers.mock import SyncASGITransport
-
-    app = create_app()
-    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
-        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
-        extended = {**http.get(_connection(1), headers=token).json(), "region": "eu", "token": ""}
+    extended = {**json.loads(_mock_body()), "region": "eu", "token": ""}
 
     def newer(method: str, path: str, headers: dict[str, str]) -> Any:
         if path == _connection(1) and method == "GET" and "authorization" in headers:
@@ -404,12 +399,7 @@ def test_a_200_that_is_not_an_object_fails_valid_200_and_nothing_else_breaks(bod
 
 
 def test_a_200_of_another_status_and_type_says_both_and_how_to_reproduce() -> None:
-    from ls_model_providers.mock import SyncASGITransport
-
-    app = create_app()
-    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
-        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
-        valid = http.get(_connection(1), headers=token).content
+    valid = _mock_body()
 
     def untyped(method: str, path: str, headers: dict[str, str]) -> Any:
         if path == _connection(1) and method == "GET" and "authorization" in headers:
@@ -451,12 +441,7 @@ def _jwt_header(value: str) -> bool:
 def test_credentials_a_server_wrongly_accepts_for_the_connection_fail_their_check(
     accepts: Any, check: str
 ) -> None:
-    from ls_model_providers.mock import SyncASGITransport
-
-    app = create_app()
-    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mock") as http:
-        token = {"Authorization": f"Token {app.state.mock.data.users[0].token}"}
-        valid = http.get(_connection(1), headers=token).content
+    valid = _mock_body()
 
     def lax(method: str, path: str, headers: dict[str, str]) -> Any:
         if path == _connection(1) and accepts(headers.get("authorization", "")):
