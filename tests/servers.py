@@ -16,11 +16,14 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .hostile import listen, read_request
+
+if TYPE_CHECKING:
+    from ls_model_providers.mock import ServedMock
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -260,3 +263,15 @@ def redirecting_front(location: str) -> Iterator[str]:
 
     with listen(serve) as port:
         yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def serve_through(middleware: Any, rule: Any, **app_options: Any) -> Iterator[ServedMock]:
+    """The mock (``create_app(**app_options)``) served behind ``middleware(rule=rule)``:
+    ``Override`` answers for it, ``Rewrite`` changes what it answered."""
+    from ls_model_providers.mock import create_app, serve_in_thread
+
+    app = create_app(**app_options)
+    app.add_middleware(middleware, rule=rule)
+    with serve_in_thread(app) as served:
+        yield served

@@ -850,3 +850,17 @@ def test_a_host_name_that_does_not_resolve_says_so(capsys: pytest.CaptureFixture
     assert (code, out) == (5, "")
     assert "the host name no-such-host.invalid does not resolve (" in err
     assert "a typo in the URL, or a DNS or VPN that is not up?" in err
+
+
+def test_a_proxy_host_that_does_not_resolve_is_named_not_the_deployment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://no-such-proxy.invalid:3128")
+    code, out, err = run(
+        capsys, "get", "1", "--base-url", "https://ls.example.com", "--api-key", CANARY
+    )
+    assert (code, out) == (5, "")
+    assert "the proxy http://no-such-proxy.invalid:3128 (HTTPS_PROXY) does not resolve (" in err
+    assert "ls.example.com" not in err.split("(HTTPS_PROXY)")[0]

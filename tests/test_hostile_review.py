@@ -14,7 +14,7 @@ from ls_model_providers.cli import main
 from ls_model_providers.conformance import Report, RunConfig, run
 from ls_model_providers.mock import create_app, serve_in_thread
 
-from .servers import Override, Rewrite, front
+from .servers import Override, Rewrite, front, serve_through
 
 DETAIL = "/api/model-provider-connections/"
 PROVIDER_KEY = "sk-" + "live0123456789abcdefABCDEF0123456789"
@@ -88,9 +88,7 @@ def test_model_params_text_ending_in_a_newline_with_a_key_fails_and_get_hides_it
             return json.dumps(data).encode()
         return body
 
-    app = create_app(model_params="string")
-    app.add_middleware(Rewrite, rule=leak)
-    with serve_in_thread(app) as served:
+    with serve_through(Rewrite, leak, model_params="string") as served:
         report = _run(served.base_url, served.token, connection_id=1)
         capsys.readouterr()
         assert main(["get", "1", "--base-url", served.base_url, "--api-key", served.token]) == 0
@@ -107,9 +105,7 @@ def test_a_secret_in_an_options_answer_fails() -> None:
             return json.dumps({**json.loads(body), "api_key": PROVIDER_KEY}).encode()
         return body
 
-    app = create_app()
-    app.add_middleware(Rewrite, rule=leak)
-    with serve_in_thread(app) as served:
+    with serve_through(Rewrite, leak) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert report.exit_code == 1, report.verdict
     assert "connection.no_secrets" in _failed(report)
@@ -145,9 +141,7 @@ def test_a_401_telling_anyone_the_provider_key_fails_and_is_not_printed() -> Non
             return json.dumps(data).encode()
         return body
 
-    app = create_app()
-    app.add_middleware(Rewrite, rule=leak)
-    with serve_in_thread(app) as served:
+    with serve_through(Rewrite, leak) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert PROVIDER_KEY not in _shown(report)
     assert report.exit_code == 1, report.verdict
@@ -166,9 +160,7 @@ def test_an_error_echoing_what_the_suite_sent_is_no_leak() -> None:
             return 401, headers_out, json.dumps(body).encode()
         return None
 
-    app = create_app()
-    app.add_middleware(Override, rule=quoting)
-    with serve_in_thread(app) as served:
+    with serve_through(Override, quoting) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert report.exit_code == 0, (report.verdict, [(r.name, r.summary) for r in report.failed])
 
@@ -189,10 +181,8 @@ def test_a_rate_limited_token_refresh_is_waited_for_not_failed() -> None:
                 return 429, [("content-type", "application/json"), ("retry-after", "0")], body
         return None
 
-    app = create_app()
-    app.add_middleware(Override, rule=throttle)
-    with serve_in_thread(app) as served:
-        refresh_token = app.state.mock.issue_refresh_token(1)
+    with serve_through(Override, throttle) as served:
+        refresh_token = served.state.issue_refresh_token(1)
         report = _run(served.base_url, refresh_token, connection_id=1)
     assert report.exit_code == 0, (report.verdict, [(r.name, r.summary) for r in report.failed])
     assert refreshes[0] == 2
@@ -231,9 +221,7 @@ def test_an_error_quoting_a_provider_key_never_shows_it(capsys: pytest.CaptureFi
             return json.dumps(data).encode()
         return body
 
-    app = create_app()
-    app.add_middleware(Rewrite, rule=leak)
-    with serve_in_thread(app) as served:
+    with serve_through(Rewrite, leak) as served:
         assert main(["get", "999", "--base-url", served.base_url, "--api-key", served.token]) == 1
     shown = capsys.readouterr()
     assert "No ModelProviderConnection matches" in shown.err + shown.out

@@ -18,7 +18,7 @@ from ls_model_providers.mock import FaultPlan, ServedMock, create_app, serve_in_
 from ls_model_providers.snapshot import Snapshot, diff
 from ls_model_providers.toolkit.schemas import schema_sha256
 
-from .servers import Override, Rewrite, front, redirecting_front
+from .servers import Override, Rewrite, front, redirecting_front, serve_through
 
 DETAIL = "/api/model-provider-connections/"
 PROVIDER_KEY = "sk-" + "live0123456789abcdefABCDEF0123456789"
@@ -141,9 +141,7 @@ def test_a_proxy_answering_options_itself_is_a_note() -> None:
     def nginx(method: str, path: str, headers: dict[str, str]) -> Any:
         return (204, [], b"") if method == "OPTIONS" else None
 
-    app = create_app()
-    app.add_middleware(Override, rule=nginx)
-    with serve_in_thread(app) as served:
+    with serve_through(Override, nginx) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert report.exit_code == 0, report.verdict
     options = next(r for r in report.results if r.name == "http.options")
@@ -190,9 +188,7 @@ def test_a_masked_secret_is_a_note_not_a_leak() -> None:
             return json.dumps({**json.loads(body), "api_key": "********"}).encode()
         return body
 
-    app = create_app()
-    app.add_middleware(Rewrite, rule=masked)
-    with serve_in_thread(app) as served:
+    with serve_through(Rewrite, masked) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert report.exit_code == 0, report.verdict
     secrets = next(r for r in report.results if r.name == "connection.no_secrets")
@@ -212,9 +208,7 @@ def test_a_secret_in_every_answer_but_the_first_fails() -> None:
                 return json.dumps({**json.loads(body), "api_key": PROVIDER_KEY}).encode()
         return body
 
-    app = create_app()
-    app.add_middleware(Rewrite, rule=later)
-    with serve_in_thread(app) as served:
+    with serve_through(Rewrite, later) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert report.exit_code == 1
     assert "connection.no_secrets" in _failed(report), report.verdict
@@ -251,9 +245,7 @@ def test_an_open_route_variant_fails() -> None:
             return 200, [("content-type", "application/json")], json.dumps({"id": 1}).encode()
         return None
 
-    app = create_app()
-    app.add_middleware(Override, rule=no_slash)
-    with serve_in_thread(app) as served:
+    with serve_through(Override, no_slash) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert report.exit_code == 1
     variants = next(r for r in report.failed if r.name == "auth.route_variants")
@@ -271,9 +263,7 @@ def test_a_secret_only_the_list_route_shows_fails() -> None:
             return json.dumps(rows).encode()
         return body
 
-    app = create_app()
-    app.add_middleware(Rewrite, rule=listed)
-    with serve_in_thread(app) as served:
+    with serve_through(Rewrite, listed) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     secrets = next(r for r in report.failed if r.name == "connection.no_secrets")
     assert f"in the 200 answer to GET {DETAIL}" in secrets.details[0], secrets.details
@@ -286,9 +276,7 @@ def test_an_open_list_route_fails() -> None:
             return 200, [("content-type", "application/json")], b"[]"
         return None
 
-    app = create_app()
-    app.add_middleware(Override, rule=open_list)
-    with serve_in_thread(app) as served:
+    with serve_through(Override, open_list) as served:
         report = _run(served.base_url, served.token, connection_id=1)
     assert report.exit_code == 1
     variants = next(r for r in report.failed if r.name == "auth.route_variants")

@@ -28,7 +28,7 @@ before the error is built. The raw body stays available, unchanged, as ``.body``
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import httpx
@@ -107,16 +107,22 @@ class CertificateError(APIConnectionError):
         self.reason = reason
 
 
-def certificate_problem(exc: BaseException) -> str | None:
-    """The reason of a certificate verification failure in ``exc``'s chain, else ``None``
-    (httpx wraps OpenSSL's error in its ConnectError, and httpcore's in between)."""
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it was raised from or during, at most 8 deep (httpx wraps httpcore's
+    error, which wraps the socket's or OpenSSL's)."""
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
-            return None
+            return
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def certificate_problem(exc: BaseException) -> str | None:
+    """The reason of a certificate verification failure in ``exc``'s chain, else ``None``."""
+    for seen in causes(exc):
         if isinstance(seen, ssl.SSLCertVerificationError):
             return str(seen.verify_message or seen.reason or "verification failed")
-        seen = seen.__cause__ or seen.__context__
     return None
 
 
@@ -131,14 +137,10 @@ _NOT_TLS = frozenset(
 def wrong_tls_version(exc: BaseException) -> bool:
     """Whether ``exc``'s chain holds a TLS handshake that got no TLS back: an ``https://`` URL
     of a plain-HTTP server."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, ssl.SSLError) and getattr(seen, "reason", None) in _NOT_TLS:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(
+        isinstance(seen, ssl.SSLError) and getattr(seen, "reason", None) in _NOT_TLS
+        for seen in causes(exc)
+    )
 
 
 class APIResponseError(LabelStudioError):

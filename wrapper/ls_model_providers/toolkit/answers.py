@@ -106,36 +106,36 @@ _PLAIN_ON_TLS: Final = b"plain HTTP request was sent to HTTPS port"
 def unreachable_hint(base_url: str, failure: BaseException) -> str | None:
     """What to do when ``failure``'s chain holds a refused connection (``"connection refused:
     nothing listens at host:port ..."``: the server is down, or the port is wrong) or a host
-    name that does not resolve; ``None`` otherwise."""
+    name that does not resolve, naming the proxy when the connection was the proxy's;
+    ``None`` otherwise."""
     import socket
 
-    seen: BaseException | None = failure
-    for _ in range(8):
-        if seen is None:
-            return None
-        if isinstance(seen, ConnectionRefusedError):
-            return _refused(httpx.URL(base_url))
-        if isinstance(seen, socket.gaierror):
-            host = httpx.URL(base_url).host
-            return (
-                f"the host name {host} does not resolve ({seen.strerror}): a typo in the URL, "
-                "or a DNS or VPN that is not up?"
-            )
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _refused(url: httpx.URL) -> str:
+    from ls_model_providers._errors import causes
     from ls_model_providers._transport import environment_proxy
 
+    cause = next(
+        (c for c in causes(failure) if isinstance(c, ConnectionRefusedError | socket.gaierror)),
+        None,
+    )
+    if cause is None:
+        return None
+    url = httpx.URL(base_url)
     try:
         proxy = environment_proxy(url)
     except ValueError:  # refused before any request: not this failure's cause
         proxy = None
-    if proxy is not None:  # the refusal came from the proxy, not the deployment
+    if proxy is not None:  # the connection was the proxy's, not the deployment's
+        named = f"the proxy {proxy.shown()} ({proxy.variable})"
+        problem = (
+            f"connection refused by {named}: is it running?"
+            if isinstance(cause, ConnectionRefusedError)
+            else f"{named} does not resolve ({cause.strerror}): is its host name right?"
+        )
+        return f"{problem} (or unset it, or name the host in NO_PROXY)"
+    if isinstance(cause, socket.gaierror):
         return (
-            f"connection refused by the proxy {proxy.shown()} ({proxy.variable}): is it "
-            "running? (or unset it, or name the host in NO_PROXY)"
+            f"the host name {url.host} does not resolve ({cause.strerror}): a typo in the URL, "
+            "or a DNS or VPN that is not up?"
         )
     host = f"[{url.host}]" if ":" in url.host else url.host
     port = url.port or (443 if url.scheme == "https" else 80)
