@@ -223,7 +223,7 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self._auth!r})"
 
-    def _call(self, connection_id: int) -> tuple[Call, Flow[DetailedResponse], str]:
+    def _call(self, connection_id: int) -> tuple[Call, Flow[Connection], str]:
         url = f"{self._config.endpoint}{check_connection_id(connection_id)}/"
         call = Call(self._config)
         return call, call.get_connection(url), url
@@ -279,19 +279,20 @@ class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
         Raises ``TypeError``/``ValueError`` before any request when the id is not an int in
         ``1..2**63-1``.
         """
-        return self._fetch(connection_id).parsed
+        return self._fetch(connection_id)[1]
 
     def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """Like ``get_connection``, with the status, headers, raw body and attempt count."""
-        return self._fetch(connection_id)
+        call, connection = self._fetch(connection_id)
+        return call.detailed(connection)
 
-    def _fetch(self, connection_id: int) -> DetailedResponse:
+    def _fetch(self, connection_id: int) -> tuple[Call, Connection]:
         call, flow, _ = self._call(connection_id)
         with scrubbing_logs(self._config.scrub):
             if self._deadline_scope is None:
-                return self._drive(flow)
+                return call, self._drive(flow)
             with self._deadline_scope(call.remaining()):
-                return self._drive(flow)
+                return call, self._drive(flow)
 
     def _drive(self, flow: Flow[T]) -> T:
         run = Run(flow)
@@ -416,11 +417,12 @@ class AsyncClient(
 
     async def get_connection(self, connection_id: int) -> Connection:
         """Fetch one connection; see ``Client.get_connection``."""
-        return (await self._fetch(connection_id)).parsed
+        return (await self._fetch(connection_id))[1]
 
     async def get_connection_detailed(self, connection_id: int) -> DetailedResponse:
         """See ``Client.get_connection_detailed``."""
-        return await self._fetch(connection_id)
+        call, connection = await self._fetch(connection_id)
+        return call.detailed(connection)
 
     #: The event loop this client's connections belong to (set by its first call).
     _loop: weakref.ref[Any] | None = None
@@ -444,7 +446,7 @@ class AsyncClient(
                 "inside the loop that uses it (async with AsyncClient(...) as client: ...)"
             )
 
-    async def _fetch(self, connection_id: int) -> DetailedResponse:
+    async def _fetch(self, connection_id: int) -> tuple[Call, Connection]:
         import asyncio
 
         self._check_loop()
@@ -452,7 +454,7 @@ class AsyncClient(
         try:
             with scrubbing_logs(self._config.scrub):
                 async with asyncio.timeout(call.remaining()):
-                    return await self._drive(flow)
+                    return call, await self._drive(flow)
         except TimeoutError:
             raise call.deadline_error(url) from None
 

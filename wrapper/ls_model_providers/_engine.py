@@ -239,10 +239,11 @@ class Config:
 class Call:
     """One call's state: its start, its deadline, the client's configuration.
 
-    ``Call(config).get_connection(url)`` is the flow for ``get_connection``.
+    ``Call(config).get_connection(url)`` is the flow for ``get_connection``; once it returned,
+    ``detailed()`` adds the status, headers, raw body and attempt count.
     """
 
-    __slots__ = ("config", "deadline", "started")
+    __slots__ = ("answer", "attempts", "config", "deadline", "started")
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -264,11 +265,19 @@ class Call:
         )  # fmt: skip
 
     # -- the GET ---------------------------------------------------------------------------
-    def get_connection(self, url: str) -> Flow[DetailedResponse]:
-        (answer, connection), attempts = yield from self._retrying(lambda: self._get_once(url))
+    def get_connection(self, url: str) -> Flow[Connection]:
+        (self.answer, connection), self.attempts = yield from self._retrying(
+            lambda: self._get_once(url)
+        )
+        return connection
+
+    def detailed(self, connection: Connection) -> DetailedResponse:
+        """``connection``, as the flow returned it, with the answer it came in: built only
+        when asked for (``get_connection`` is the hot path and needs none of it)."""
+        answer = self.answer
         return DetailedResponse(
             status_code=answer.status_code, headers=answer.headers, content=answer.content,
-            parsed=connection, url=answer.url, attempts=attempts,
+            parsed=connection, url=answer.url, attempts=self.attempts,
         )  # fmt: skip
 
     def _get_once(self, url: str) -> Flow[tuple[Answer, Connection]]:
