@@ -487,6 +487,25 @@ def test_a_discarded_secret_is_shown_again_and_the_others_stay_hidden(count: int
     assert scrub("case-blind-secret!") == "<redacted>!"
 
 
+@pytest.mark.parametrize("count", [1, 40], ids=["few secrets", "indexed"])
+def test_a_text_scrubbed_again_sees_the_secrets_added_and_discarded_since(count: int) -> None:
+    """The last short text is remembered with its result (a call's URL, scrubbed on every
+    call): a secret added or discarded since changes the answer for the same text."""
+    secrets = [f"secret-{i:02d}-{'x' * 10}" for i in range(count)]
+    scrub = Scrubber(*secrets[1:])
+    late = secrets[0]
+    for text in (f"https://ls.example/?t={late}", f"{late} " + "y" * 3000):  # short, long
+        shown = text.replace(late, "<redacted>")
+        assert scrub(text) == text
+        assert scrub(text) == text, "the same text twice: the same answer"
+        scrub.add(late)
+        assert scrub(text) == shown
+        assert scrub(text) == shown
+        assert scrub("another text") == "another text", "a new text is scrubbed, not recalled"
+        scrub.discard(late)
+        assert scrub(text) == text
+
+
 def _objects(levels: int, leaf: Any) -> Any:
     for _ in range(levels):
         leaf = {"a": leaf}

@@ -12,6 +12,7 @@ Two kinds of secret:
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -216,6 +217,12 @@ def _fold(text: str) -> str:
 #: Up to this many forms are looked for one by one (``str.find``, in C); past it, through an
 #: index of their first ``MIN_SECRET_LENGTH`` characters, one lookup per position of the text.
 _FEW_FORMS = 24
+#: A text this short is remembered with what it became (a call's URL is scrubbed on every
+#: call, unchanged); a longer one is not kept alive for it.
+_MEMO_LENGTH = 2048
+#: Stamps for a scrubber's set of secrets: a fresh one after each change, from any thread
+#: (``next()`` on a count is atomic), so a memo made before the change never matches after.
+_VERSIONS = itertools.count()
 
 
 class Scrubber:
@@ -239,7 +246,7 @@ class Scrubber:
         scrub(f"server said: {detail}")
     """
 
-    __slots__ = ("_forms", "_prefixes", "_secrets")
+    __slots__ = ("_forms", "_memo", "_prefixes", "_secrets", "_version")
 
     def __init__(self, *secrets: str) -> None:
         #: Each secret -> its placeholder.
@@ -249,6 +256,9 @@ class Scrubber:
         #: The forms by their first MIN_SECRET_LENGTH characters, then by their length (longest
         #: first): provider keys share prefixes ("sk-proj-"), and seldom their lengths differ.
         self._prefixes: dict[str, dict[int, set[str]]] = {}
+        self._version = next(_VERSIONS)
+        #: The last short text scrubbed: (the version it was scrubbed under, text, result).
+        self._memo: tuple[int, str, str] = (-1, "", "")
         for secret in secrets:
             self.add(secret)
 
@@ -272,6 +282,7 @@ class Scrubber:
                 bucket.clear()
                 bucket.update(ordered)
             bucket[len(form)].add(form)
+        self._version = next(_VERSIONS)
 
     def discard(self, secret: str) -> None:
         """Stop hiding ``secret`` (an access token long replaced)."""
@@ -287,6 +298,7 @@ class Scrubber:
                 bucket.pop(len(form), None)
             if not bucket:
                 self._prefixes.pop(form[:MIN_SECRET_LENGTH], None)
+        self._version = next(_VERSIONS)
 
     def _spans(self, folded: str) -> list[tuple[int, int]]:
         """Where the forms are in ``folded`` text: leftmost first, then longest; no overlap."""
@@ -322,6 +334,17 @@ class Scrubber:
         return found
 
     def __call__(self, text: str) -> str:
+        version, memo = self._version, self._memo
+        if memo[0] == version and memo[1] == text:
+            return memo[2]
+        shown = self._scrub(text)
+        if len(text) <= _MEMO_LENGTH:
+            # The version was read before scrubbing: a secret added meanwhile leaves this memo
+            # stale at once.
+            self._memo = (version, text, shown)
+        return shown
+
+    def _scrub(self, text: str) -> str:
         if not self._forms or len(text) < MIN_SECRET_LENGTH:
             return text
         spans = self._spans(_fold(text))
