@@ -33,6 +33,7 @@ from ls_model_providers import (
     RetryPolicy,
     ServerError,
 )
+from ls_model_providers_api.models import ProviderEnum, ScopeEnum
 
 from .helpers import (
     BASE,
@@ -79,11 +80,19 @@ def test_forward_compatible_values_are_kept(kind: str) -> None:
     )  # fmt: skip
     conn = Harness(kind, Script(("GET", url(1), answer))).get(1)
     assert conn.provider == UNKNOWN_PROVIDER
+    assert type(conn.provider) is ProviderEnum, "kept as a value of the enum, not a bare str"
     assert conn.scope == "Team"
+    assert type(conn.scope) is ScopeEnum
     assert conn.created_by is None
     assert conn.additional_properties == {"new_field": {"a": 1}}
     assert conn.model_params_dict == {"x": 1}
     assert conn.to_dict()["provider"] == UNKNOWN_PROVIDER
+
+
+def test_known_enum_values_are_the_members_themselves(kind: str) -> None:
+    conn = Harness(kind, Script(("GET", url(1), ok(provider="OpenAI", scope="User")))).get(1)
+    assert conn.provider is ProviderEnum.OPENAI
+    assert conn.scope is ScopeEnum.USER
 
 
 def test_model_params_both_forms(kind: str) -> None:
