@@ -153,6 +153,12 @@ class _Failure(Exception):
         self.error, self.retryable, self.retry_after = error, retryable, retry_after
 
 
+def _about(request: httpx.Request, response: httpx.Response, shown_url: str) -> dict[str, Any]:
+    """What an error made of an answer carries besides its message and body."""
+    return {"status_code": response.status_code, "headers": response.headers,
+            "method": request.method, "url": shown_url}  # fmt: skip
+
+
 class Config:
     """What a client decided once, when it was built; shared by all its calls."""
 
@@ -193,8 +199,18 @@ class Config:
         # kept per Authorization value (one entry: a Token, or the current access token).
         self._merged: tuple[str | None, httpx.Headers] | None = None
         self._urls: dict[str, httpx.URL] = {}
+        #: The last URL written out, with its text: the GET's parsed URL is the same object on
+        #: every call, and ``str()`` of one costs more than this lookup.
+        self._written: tuple[httpx.URL | None, str] = (None, "")
         self.clock = clock
         self.jitter = jitter
+
+    def shown_url(self, url: httpx.URL) -> str:
+        """``url`` as messages and logs show it: written out, credentials scrubbed."""
+        written = self._written
+        if written[0] is not url:
+            self._written = written = (url, str(url))
+        return self.scrub(written[1])
 
     def request(
         self, method: str, url: str, authorization: str | None, json: Any, timeout: httpx.Timeout
@@ -399,9 +415,7 @@ class Call:
     ) -> Flow[Answer]:
         limit = self.config.max_body_size
         # A URL comes from the server after a redirect: it may carry what it was sent.
-        shown_url = self.config.scrub(str(request.url))
-        common = {"status_code": response.status_code, "headers": response.headers,
-                  "method": request.method, "url": shown_url}  # fmt: skip
+        shown_url = self.config.shown_url(request.url)
         reader: BodyReader | None = None
         try:
             if chunks is None:  # an in-process transport handed over a body it had read
@@ -419,7 +433,10 @@ class Call:
             raise self.deadline_error(shown_url, request.method, response.status_code) from None
         except BodyTooLarge as exc:
             error = ResponseTooLargeError(
-                str(exc), limit=limit, body=reader.partial() if reader else b"", **common
+                str(exc),
+                limit=limit,
+                body=reader.partial() if reader else b"",
+                **_about(request, response, shown_url),
             )
             raise _Failure(error, False) from None
         except UndecodableBody as exc:
@@ -427,7 +444,7 @@ class Call:
             why = self._scrubber(request.headers.get("authorization"))(str(exc))
             invalid = ResponseValidationError(
                 f"HTTP {response.status_code} with a body that cannot be decoded: {why}",
-                malformed=True, **common,
+                malformed=True, **_about(request, response, shown_url),
             )  # fmt: skip
             raise _Failure(invalid, self.config.policy.retry_on_malformed_body) from None
         if log.isEnabledFor(logging.DEBUG):
@@ -464,7 +481,7 @@ class Call:
 
     def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.URL:
         """Where a redirect leads, refusing https -> http and anything but http(s)."""
-        url = self.config.scrub(str(request.url))
+        url = self.config.shown_url(request.url)
         if response.next_request is None:  # httpx builds it for every redirect it does not follow
             raise APIConnectionError("redirect without a usable Location", url=url)
         target = response.next_request.url
@@ -489,7 +506,7 @@ class Call:
         self, exc: Exception, request: httpx.Request, status: int | None
     ) -> _Failure:
         """``status``: the answer's, when it failed after its status arrived (mid-body)."""
-        method, url = request.method, self.config.scrub(str(request.url))
+        method, url = request.method, self.config.shown_url(request.url)
         problem = certificate_problem(exc)
         scrub = self._scrubber(request.headers.get("authorization"))
         if self.deadline is not None and self.config.clock() >= self.deadline:
