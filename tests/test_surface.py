@@ -190,6 +190,28 @@ def test_from_env_reads_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
         Client.from_env()
 
 
+@pytest.mark.parametrize(
+    ("variable", "argument"),
+    [("LABEL_STUDIO_URL", "base_url"), ("LABEL_STUDIO_API_KEY", "api_key")],
+)
+def test_from_env_refuses_a_variable_set_to_nothing(
+    monkeypatch: pytest.MonkeyPatch, variable: str, argument: str
+) -> None:
+    """A variable set but empty (a CI secret the job cannot read) is named as such, not taken
+    for unset; an argument given wins over it."""
+    monkeypatch.setenv("LABEL_STUDIO_URL", "https://env.example")
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "envtoken")
+    monkeypatch.setenv(variable, " ")
+    with pytest.raises(ValueError, match=f"^{variable} is set but empty: .* or pass {argument}$"):
+        Client.from_env()
+    if argument == "base_url":
+        assert (
+            Client.from_env(base_url="https://given.example").base_url == "https://given.example/"
+        )
+    else:
+        assert Client.from_env(api_key="giventoken").base_url == "https://env.example/"
+
+
 def test_configuration_errors() -> None:
     with pytest.raises(ValueError, match="http"):
         Client(base_url="ftp://x", api_key="k")

@@ -215,10 +215,13 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
     ) -> Self:
         """Build from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (read now, not at import);
         arguments given win over the environment; ``options`` are the constructor's."""
-        base_url = base_url or os.environ.get(ENV_URL)
-        if not base_url:
-            raise ValueError(f"no base URL: pass base_url or set {ENV_URL}")
-        return cls(base_url=base_url, api_key=api_key or os.environ.get(ENV_API_KEY), **options)
+        if base_url is None:
+            base_url = _environment(ENV_URL, "the deployment's URL", "base_url")
+            if base_url is None:
+                raise ValueError(f"no base URL: pass base_url or set {ENV_URL}")
+        if api_key is None:
+            api_key = _environment(ENV_API_KEY, "an API key", "api_key")
+        return cls(base_url=base_url, api_key=api_key, **options)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self._auth!r})"
@@ -234,6 +237,15 @@ class _Base(Generic[HttpT, TransportT, SleepT]):
         if type(concurrency) is not int or concurrency < 1:
             raise ValueError("concurrency must be an int >= 1")
         return ids
+
+
+def _environment(name: str, what: str, argument: str) -> str | None:
+    """The variable's value; one set to nothing (a CI secret the job may not read) is refused,
+    not taken for unset."""
+    value = os.environ.get(name)
+    if value is not None and not value.strip():
+        raise ValueError(f"{name} is set but empty: set it to {what}, or pass {argument}")
+    return value
 
 
 class Client(_Base[httpx.Client, httpx.BaseTransport, Callable[[float], None]]):
