@@ -806,6 +806,35 @@ def test_an_empty_url_or_key_is_refused_never_replaced(
     assert "CONFORMANT" not in out and CANARY not in out + err
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["get", "1", "--base-url", "http://127.0.0.1:9", "--api-key", CANARY, "--cacert", ""],
+         "--cacert"),
+        (["mock", "--certfile", ""], "--certfile"),
+        (["mock", "--certfile", "c.pem", "--keyfile", " "], "--keyfile"),
+        (["mock", "--data", ""], "--data"),
+        (["snapshot", "--ids", "1", "-o", ""], "-o/--output"),
+        (["snapshot-diff", "", "b.json"], "old"),
+        (["snapshot-diff", "a.json", ""], "new"),
+        (["conformance", "--json-report", ""], "--json-report"),
+        (["conformance", "--baseline", ""], "--baseline"),
+        (["spec-diff", "--against", ""], "--against"),
+    ],
+)  # fmt: skip
+def test_an_empty_path_is_refused_naming_its_option(
+    capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    """An empty path is never "no file": not the environment's CAs for --cacert, not plain
+    HTTP for the mock's --certfile, not "is a folder" for -o (the current one)."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert f"argument {named}: empty (was it given an unset variable?)" in err, err
+    assert "Traceback" not in err and CANARY not in err
+
+
 @pytest.mark.parametrize("given", ["abc", "1.5", "0x1", "", "1_000", " 1", "+1", "\u0663"])
 def test_a_connection_id_that_is_not_a_number_says_what_one_is(
     capsys: pytest.CaptureFixture[str], given: str

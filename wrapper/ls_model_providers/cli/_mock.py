@@ -18,7 +18,7 @@ from ls_model_providers._constants import ENDPOINT_PATH, ENV_API_KEY, ENV_DENIED
 from ls_model_providers.toolkit.exits import EXIT_OK, EXIT_USAGE, ConfigurationError, missing_extra
 from ls_model_providers.toolkit.text import terminal
 
-from ._shared import HELP_FORMAT, MOCK_EXIT_CODES, epilog, error, port
+from ._shared import HELP_FORMAT, MOCK_EXIT_CODES, epilog, error, given_file, port
 from ._snapshot import add_mock_option
 
 #: The admin's personal access token, in the mock's banner (the README's examples read it).
@@ -57,11 +57,17 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     mock.add_argument(
         "--port", type=port, default=8080, help="port (0: any free port; default 8080)"
     )
-    mock.add_argument("--certfile", help="serve HTTPS with this PEM certificate (chain)")
-    mock.add_argument("--keyfile", help="its private key (PEM), if not in --certfile")
+    mock.add_argument(
+        "--certfile", type=given_file, help="serve HTTPS with this PEM certificate (chain)"
+    )
+    mock.add_argument(
+        "--keyfile", type=given_file, help="its private key (PEM), if not in --certfile"
+    )
     mock.add_argument("--api-key", help="legacy token of the admin user (default: a fixed one)")
     mock.add_argument(
-        "--data", help="JSON data file (users and connections) instead of the default set"
+        "--data",
+        type=given_file,
+        help="JSON data file (users and connections) instead of the default set",
     )
     mock.add_argument(
         "--faults",

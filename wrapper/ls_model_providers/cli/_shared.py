@@ -165,6 +165,7 @@ def add_tls_options(parser: argparse.ArgumentParser) -> None:
     tls.add_argument(
         "--cacert",
         metavar="FILE",
+        type=given_file,
         help="trust this CA bundle (PEM file or folder) instead of the environment's "
         "(SSL_CERT_FILE, SSL_CERT_DIR, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) or certifi's",
     )
@@ -251,12 +252,24 @@ def port(text: str) -> int:
     return value
 
 
+#: What an empty path option or argument is told: a blank value is never "no file" (the
+#: option's default, or plain HTTP for the mock), nor the current folder.
+EMPTY_PATH = "empty (was it given an unset variable?): give it a file's path"
+
+
+def given_file(text: str) -> str:
+    """A path to read, refused when empty (argparse names the option or argument)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(EMPTY_PATH)
+    return text
+
+
 def report_path(text: str) -> Path:
     """A report or snapshot file to write at the end, checked now (a bad path fails before the
     run, not after it): a FIFO, a terminal or ``/dev/stdout`` must be writable; otherwise its
     folder is created and must take a new file. The file itself is not touched until it is
     written whole (``write_atomic``). ``-`` is standard output."""
-    path = Path(text)
+    path = Path(given_file(text))
     if text == "-":
         return path
     if path.is_dir():

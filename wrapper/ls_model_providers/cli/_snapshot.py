@@ -40,6 +40,7 @@ from ._shared import (
     connection_ids,
     epilog,
     error,
+    given_file,
     progress,
     report_path,
     warn_insecure,
@@ -80,8 +81,8 @@ def add_snapshot_parsers(commands: Any) -> dict[str, argparse.ArgumentParser]:
         "snapshot-diff", help=help_text, description=help_text, formatter_class=HELP_FORMAT,
         epilog=epilog((0, 1, 2, 130), (), "ls-model-providers snapshot-diff before.json after.json"),
     )  # fmt: skip
-    sdiff.add_argument("old", help="the snapshot you depend on (before)")
-    sdiff.add_argument("new", help="the snapshot to compare with it (after)")
+    sdiff.add_argument("old", type=given_file, help="the snapshot you depend on (before)")
+    sdiff.add_argument("new", type=given_file, help="the snapshot to compare with it (after)")
     return {"snapshot": snap, "snapshot-diff": sdiff}
 
 
@@ -111,7 +112,7 @@ def _snapshot_file(text: str) -> Snapshot:
     from ls_model_providers.snapshot import Snapshot, SnapshotError
 
     try:
-        return Snapshot.load(text)
+        return Snapshot.load(given_file(text))
     except SnapshotError as exc:
         raise argparse.ArgumentTypeError(printable(str(exc))) from None
 

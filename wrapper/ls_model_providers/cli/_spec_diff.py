@@ -23,7 +23,7 @@ from ls_model_providers.toolkit.options import resolve_url
 from ls_model_providers.toolkit.text import printable
 from ls_model_providers.toolkit.tls import tls_hint, trust
 
-from ._shared import HELP_FORMAT, add_tls_options, epilog, error, warn_insecure
+from ._shared import HELP_FORMAT, add_tls_options, epilog, error, given_file, warn_insecure
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -41,7 +41,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--base-url", help="deployment URL; its schema is read from /docs/api/schema/json/"
     )
     source.add_argument(
-        "--against", help="an OpenAPI document (JSON or YAML): a file or http(s) URL"
+        "--against",
+        type=given_file,
+        help="an OpenAPI document (JSON or YAML): a file or http(s) URL",
     )
     add_tls_options(sdiff)
     return sdiff
