@@ -600,3 +600,190 @@ def test_a_secret_containing_another_is_replaced_whole(count: int) -> None:
 @pytest.mark.parametrize("masked", ["********", "\u2022\u2022\u2022\u2022", "xxxxxxxx", "XXXXXXXX"])
 def test_a_masked_value_is_not_a_leak(masked: str) -> None:
     assert [(f.path, f.masked) for f in find_secrets({"api_key": masked})] == [("api_key", True)]
+
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA"
+UNSIGNED_JWT = "eyJhbGciOiJub25lIn0.e30."  # alg "none", claims {}: no signature
+AIZA = "AIza" + "b" * 35
+
+
+@pytest.mark.parametrize(
+    "key",
+    [SK, "sk-ant-api03-" + "x" * 40, AIZA, jwt({"sub": "svc"})],
+    ids=["openai", "anthropic", "google", "jwt"],
+)
+def test_a_provider_key_quoted_inside_a_text_is_found_and_hidden(key: str) -> None:
+    """An error detail quoting a provider key (or a JWT) in the middle of a sentence, under a
+    name that says nothing: the key alone is reported and replaced, the sentence kept."""
+    detail = f"upstream said: invalid key {key}, check it"
+    assert list(find_secrets({"detail": detail, "n": [1]})) == [("detail", key, False)]
+    assert list(find_secrets([f"({key}) and again ({key})"])) == [
+        ("0", key, False),
+        ("0", key, False),
+    ]
+    assert redact({"detail": detail}) == {
+        "detail": "upstream said: invalid key <redacted>, check it"
+    }
+    assert list(secret_values({"detail": detail})) == [key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["task-sk-" + "a" * 30, "ask-" + "a" * 30, "sk-short", "xAIza" + "b" * 35, "nothing here"],
+)
+def test_text_that_only_resembles_a_key_is_left_alone(text: str) -> None:
+    """``sk-`` inside a word, a key too short to be one: no secret, the text unchanged."""
+    assert list(find_secrets({"detail": f"see {text}."})) == []
+    assert redact({"detail": f"see {text}."}) == {"detail": f"see {text}."}
+
+
+@pytest.mark.parametrize("value", [PEM, UNSIGNED_JWT], ids=["PEM", "unsigned JWT"])
+def test_a_whole_value_shaped_like_a_credential_is_found_under_any_name(value: str) -> None:
+    """A PEM private key or an unsigned JWT is a credential even in a field called ``note``
+    (and even where no key format could be found inside the text)."""
+    assert list(find_secrets({"note": value})) == [("note", value, False)]
+    assert list(find_secrets([[value]])) == [("0.0", value, False)]
+
+
+def test_each_element_of_a_secret_named_array_is_one_credential() -> None:
+    """``"api_key": [...]``: every non-empty string is reported at its index (masks marked),
+    an empty one is not a credential, and containers are looked into with the path kept."""
+    data = {
+        "api_key": [
+            "k" * 12,
+            "********",
+            "",
+            {"token": "t0k3n-canary", "note": "plain"},
+            ["plain", SK],
+            5,
+            None,
+        ],
+        "other": 1,
+    }
+    assert list(find_secrets(data)) == [
+        ("api_key.0", "k" * 12, False),
+        ("api_key.1", "********", True),
+        ("api_key.3.token", "t0k3n-canary", False),
+        ("api_key.4.1", SK, False),
+    ]
+    assert list(secret_values(data)) == ["k" * 12, "t0k3n-canary", SK]
+    assert redact(data) == {"api_key": "<redacted>", "other": 1}
+
+
+def test_a_secret_named_field_holding_json_text_is_one_credential() -> None:
+    """``credentials_json`` sent as a string: the whole text is the credential, whatever its
+    fields are called inside; under an ordinary name only what is inside is looked at."""
+    text = '{"type": "service_account", "client_email": "a@b.example"}'
+    assert list(find_secrets({"credentials_json": text})) == [("credentials_json", text, False)]
+    assert list(find_secrets({"service_account": text})) == []
+    assert redact({"credentials_json": text}) == {"credentials_json": "<redacted>"}
+
+
+def test_secrets_in_a_secret_named_array_are_found_64_containers_deep_and_no_deeper() -> None:
+    """The depth bound counts the array of a secret-named field and what it holds like any
+    other container."""
+    data = {"api_key": [{"token": "t0k3n-canary"}]}
+    assert [f.path for f in find_secrets(_objects(62, data))] == ["a." * 62 + "api_key.0.token"]
+    assert list(find_secrets(_objects(63, data))) == []
+    strings = {"api_key": ["k" * 12]}
+    assert [f.path for f in find_secrets(_objects(63, strings))] == ["a." * 63 + "api_key.0"]
+
+
+def test_json_text_counts_as_a_level_for_find_secrets() -> None:
+    """JSON text in a string is a container too: a secret inside it is found within the 64
+    levels, and not past them."""
+    data = {"p": '{"api_key": "' + "k" * 12 + '"}'}
+    assert [f.path for f in find_secrets(_objects(62, data))] == ["a." * 62 + "p.api_key"]
+    assert list(find_secrets(_objects(63, data))) == []
+
+
+def test_json_text_near_the_depth_bound_is_redacted_inside_and_cut_below_the_bound() -> None:
+    """JSON text close to the bound: its secret is still hidden and its other fields kept, and
+    what lies past the bound inside it is not written back."""
+    text = '{"password": "hunter2hunter2", "n": 1, "deep": {"b": {"c": 1}}}'
+    assert redact({"model_params": text}) == {
+        "model_params": '{"password": "<redacted>", "n": 1, "deep": {"b": {"c": 1}}}'
+    }
+    shown = _innermost(redact(_objects(61, {"model_params": text})))["model_params"]
+    assert "hunter2" not in shown
+    inner = json.loads(shown)
+    assert (inner["password"], inner["n"]) == ("<redacted>", 1)
+    assert '"c"' not in shown and "<nested too deeply>" in shown
+
+
+@pytest.mark.parametrize("levels", range(58, 66))
+def test_json_text_at_any_depth_never_comes_back_with_its_secret(levels: int) -> None:
+    """``redact`` reads JSON text at the level ``find_secrets`` does: what one finds the other
+    hides, and JSON text past the bound is cut like any container (it came back verbatim,
+    password and all, one level before the bound)."""
+    data = _objects(levels, {"model_params": '{"password": "hunter2hunter2", "n": 1}'})
+    shown = json.dumps(redact(data))
+    assert "hunter2" not in shown
+    if any(f.value == "hunter2hunter2" for f in find_secrets(data)):
+        assert "<redacted>" in shown
+    else:
+        assert "<nested too deeply>" in shown
+
+
+def test_a_scrubber_changed_after_a_discard_sees_its_current_secrets() -> None:
+    """Secrets added and discarded after a discard: a text scrubbed before those changes is
+    scrubbed again with the secrets held now, not recalled."""
+    scrub = Scrubber("first-secret-1", "other-secret-2")
+    scrub.discard("first-secret-1")
+    text = "late-secret-3 here"
+    assert scrub(text) == text
+    scrub.add("temp-secret-4")
+    scrub.add("late-secret-3")
+    scrub.discard("temp-secret-4")
+    assert scrub(text) == "<redacted> here"
+    assert scrub("temp-secret-4 other-secret-2") == "temp-secret-4 <redacted>"
+
+
+def test_a_text_equal_to_the_last_result_is_scrubbed_on_its_own() -> None:
+    """A text that reads like what the last one became (its placeholder now spells another
+    secret) is scrubbed afresh: scrubbing a result again hides what it shows."""
+    scrub = Scrubber()
+    scrub.add("first-secret-1", "second-secret-2")
+    scrub.add("second-secret-2", "<second>")
+    shown = scrub("x first-secret-1")
+    assert shown == "x second-secret-2"
+    assert scrub(shown) == "x <second>"
+
+
+@pytest.mark.parametrize("count", [6, 20], ids=["few secrets", "indexed"])
+def test_a_secret_spelled_like_another_secrets_escaped_form_keeps_its_own_forms(
+    count: int,
+) -> None:
+    """``a\\tb`` written out (backslash, t) is how repr/JSON show the secret ``a<TAB>b``: a
+    secret spelled that way is still hidden in its own repr and JSON forms."""
+    tabbed = [f"key{i:02d}\tsecret-part" for i in range(count)]
+    spelled = [secret.replace("\t", "\\t") for secret in tabbed]
+    scrub = Scrubber(*tabbed)
+    for secret in spelled:
+        scrub.add(secret)
+    for secret in spelled:
+        assert scrub(repr(secret)) == "'<redacted>'"
+        assert scrub(json.dumps([secret])) == '["<redacted>"]'
+        assert scrub(secret) == "<redacted>"
+
+
+def test_library_log_scrubbing_comes_back_when_httpx_lost_its_filter(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A logging configuration that dropped the filter from httpx's logger (the others keep
+    theirs): the next call puts it back, and httpx's records of it are scrubbed."""
+    caplog.set_level(logging.DEBUG)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        logging.getLogger("httpx").debug("sent %s", request.headers["Authorization"])
+        return ok()
+
+    Harness(kind, handler, base_url=H, api_key=CANARY).get(1)  # installs the filters
+    httpx_logger = logging.getLogger("httpx")
+    for installed in list(httpx_logger.filters):
+        if type(installed).__name__ == "_LogScrubber":
+            httpx_logger.removeFilter(installed)
+    caplog.clear()
+    Harness(kind, handler, base_url=H, api_key=CANARY).get(1)
+    sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("sent ")]
+    assert sent == ["sent Token <redacted>"]

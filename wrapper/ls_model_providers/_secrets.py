@@ -184,9 +184,15 @@ def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
     value = hide_secret_values(value)
     if value == REDACTED:
         return value
-    inner = _json_text(value) if depth > 0 else None
-    if inner is not None and next(find_secrets(inner, depth - 1), None) is not None:
-        return json.dumps(redact(inner, depth - 1), ensure_ascii=False)
+    # JSON text is a container at this string's level, as find_secrets reads it: past the
+    # bound it is cut like any container, never written back unread.
+    inner = _json_text(value)
+    if inner is None:
+        return value
+    if depth <= 0:
+        return TOO_DEEP
+    if next(find_secrets(inner, depth), None) is not None:
+        return json.dumps(redact(inner, depth), ensure_ascii=False)
     return value
 
 
