@@ -3,6 +3,7 @@ and the edges are where the README puts them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -100,3 +101,98 @@ def test_the_largest_times_are_accepted() -> None:
 def test_retry_policy_fields_are_checked(fields: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"^RetryPolicy."):
         RetryPolicy(**fields)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://h.example:1", "http://h.example:1/"),
+        ("http://h.example:65535", "http://h.example:65535/"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
+        ("http://[::1]:8080", "http://[::1]:8080/"),
+        ("http://H.Example.", "http://h.example./"),
+        ("http://redis_1.example", "http://redis_1.example/"),
+        ("http://xn--bcher-kva.example", "http://xn--bcher-kva.example/"),
+        ("http://h.Xn--Bcher-KVA.example", "http://h.xn--bcher-kva.example/"),
+    ],
+)
+def test_base_urls_that_can_be_connected_to_are_accepted(url: str, expected: str) -> None:
+    """The last port, IP literals, a fully qualified host with its trailing dot, a container
+    name with an underscore and valid Punycode labels in any letter case are all accepted."""
+    assert check_base_url(url) == expected
+
+
+@pytest.mark.parametrize("port", [0, 65536])
+def test_a_port_outside_1_to_65535_is_refused_by_number(port: int) -> None:
+    """A port no socket can use is refused up front, and the message says which one."""
+    with pytest.raises(
+        ValueError, match=rf"^base_url is not a valid URL: port {port} is not 1\.\.65535$"
+    ):
+        check_base_url(f"http://h.example:{port}/")
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://h.xn--a.example/", "h.xn--a.example"),
+        ("http://h.XN--A.example/", "h.xn--a.example"),
+        ("http://h.xN--zz.example/", "h.xn--zz.example"),
+        ("http://h..example/", "h..example"),
+        ("http://-h.example/", "-h.example"),
+        ("http://h-.example/", "h-.example"),
+        ("http://h.ex!ample/", "h.ex!ample"),
+        ("http://" + "a" * 64 + ".example/", "a" * 64 + ".example"),
+    ],
+)
+def test_a_host_that_is_not_a_dns_name_is_refused_by_name(url: str, host: str) -> None:
+    """An invalid Punycode label (in any letter case), an empty, hyphen-edged, odd-character
+    or over-long (64) label is refused with the host named, not left to the resolver."""
+    with pytest.raises(
+        ValueError,
+        match=rf"^base_url is not a valid URL: the host name '{host}' is not a DNS name or an "
+        r"IP address$",
+    ):
+        check_base_url(url)
+
+
+def test_a_long_bad_host_is_shown_cut_at_100_characters() -> None:
+    """A refused host name is echoed at most 100 characters long."""
+    host = "a" * 64 + "." + "b" * 60 + ".example"
+    message = (
+        f"base_url is not a valid URL: the host name {host[:100]!r} is not a DNS name or an "
+        "IP address"
+    )
+    with pytest.raises(ValueError, match=r"^" + re.escape(message) + r"$"):
+        check_base_url(f"http://{host}/")
+
+
+def test_a_long_foreign_scheme_url_is_shown_cut_at_100_characters() -> None:
+    """A non-HTTP URL is echoed as its first 100 characters of scheme://host."""
+    message = "base_url must be an http(s) URL with a host, got 'ftp://" + "a" * 94 + "'"
+    with pytest.raises(ValueError, match=r"^" + re.escape(message) + r"$"):
+        check_base_url("ftp://" + "a" * 120 + ".example/")
+
+
+_HOST_253 = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+
+
+def test_a_host_name_of_253_characters_is_the_longest_accepted() -> None:
+    """The DNS limit: 253 characters pass (the root's trailing dot not counted), 254 are
+    refused with a message saying so."""
+    assert len(_HOST_253) == 253
+    assert check_base_url(f"https://{_HOST_253}") == f"https://{_HOST_253}/"
+    assert check_base_url(f"https://{_HOST_253}.") == f"https://{_HOST_253}./"
+    with pytest.raises(
+        ValueError,
+        match=r"^base_url is not a valid URL: the host name is longer than 253 characters$",
+    ):
+        check_base_url(f"https://{_HOST_253}d")
+
+
+@pytest.mark.parametrize("url", ["https://h.example/?a=1", "https://h.example/#part"])
+def test_a_query_alone_or_a_fragment_alone_is_refused(url: str) -> None:
+    """Either one on its own is enough to refuse the base URL."""
+    with pytest.raises(
+        ValueError, match=r"^base_url must not have a query \(\?\.\.\.\) or fragment \(#\.\.\.\)"
+    ):
+        check_base_url(url)

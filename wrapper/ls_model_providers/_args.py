@@ -111,7 +111,7 @@ def _host_problem(url: httpx.URL) -> str | None:
                 raise ValueError(label)
     except (UnicodeError, ValueError):
         return f"the host name {host[:100]!r} is not a DNS name or an IP address"
-    if len(ascii_host) > 253:
+    if len(ascii_host.removesuffix(".")) > 253:  # the root's dot is not counted
         return "the host name is longer than 253 characters"
     return None
 
