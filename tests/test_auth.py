@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
+import logging
+import re
 import threading
 import time
 from typing import Any
@@ -24,6 +27,7 @@ from ls_model_providers import (
     ServerError,
     TokenAuth,
 )
+from ls_model_providers._constants import DEFAULT_TIMEOUT, RESENDABLE
 from ls_model_providers._errors import Answer
 
 from .helpers import Harness, Script, StreamingTransport, jwt, ls_error, never, ok
@@ -658,3 +662,224 @@ def test_a_refresh_that_cannot_connect_names_the_post(kind: str) -> None:
     with pytest.raises(APIConnectionError) as info:
         pat(kind, script, max_retries=0).get(1)
     assert (info.value.method, info.value.url) == ("POST", REFRESH_URL)
+
+
+def _refreshed_with_date(token: str, date: str) -> Any:
+    def answer(request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = refreshed(token)(request)
+        response.headers["Date"] = date
+        return response
+
+    return answer
+
+
+@pytest.mark.parametrize("server_clock", ["iat", "Date"])
+def test_a_client_clock_ahead_of_the_server_reads_the_lifetime_on_the_server_clock(
+    kind: str, server_clock: str
+) -> None:
+    """The access token's lifetime is ``exp`` minus its ``iat`` (or, without one, minus the
+    answer's ``Date``): a client clock hours ahead does not refresh on every call."""
+    now = [1_000_000.0]
+    server_now = now[0] - 10_000
+    if server_clock == "iat":
+        first = jwt({"token_type": "access", "iat": server_now, "exp": server_now + 3600})
+        answer = refreshed(first)
+    else:
+        first = access_token(server_now + 3600)
+        answer = _refreshed_with_date(first, email.utils.formatdate(server_now, usegmt=True))
+    second = access_token(now[0] + 10_000)
+    script = Script(
+        ("POST", REFRESH_URL, answer),
+        ("GET", CONN_URL, ok()),
+        ("GET", CONN_URL, ok()),
+        ("POST", REFRESH_URL, refreshed(second)),
+        ("GET", CONN_URL, ok()),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 3569
+    client.get(1)
+    now[0] = 1_000_000.0 + 3570  # 30 s before the end of its hour, on the client's clock
+    client.get(1)
+    assert script.done()
+    assert script.requests[2].headers["Authorization"] == f"Bearer {first}"
+
+
+def test_a_date_header_without_a_time_zone_is_not_the_server_clock(kind: str) -> None:
+    """A ``Date`` in ``-0000`` names no time zone: the client's own clock reads the lifetime."""
+    now = [1_000_000.0]
+    first = access_token(now[0] + 100)
+    undated = email.utils.formatdate(now[0] - 500_000)
+    assert undated.endswith("-0000")
+    script = Script(
+        ("POST", REFRESH_URL, _refreshed_with_date(first, undated)),
+        ("GET", CONN_URL, ok()),
+        ("GET", CONN_URL, ok()),
+        ("POST", REFRESH_URL, refreshed(access_token(now[0] + 10_000))),
+        ("GET", CONN_URL, ok()),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 69
+    client.get(1)
+    now[0] += 1  # 30 s before exp on the client's clock
+    client.get(1)
+    assert script.done()
+
+
+@pytest.mark.parametrize(("iat", "read"), [(2**53, False), (2**53 - 1, True)])
+def test_an_iat_past_2_53_is_nonsense(kind: str, iat: int, read: bool) -> None:
+    """An ``iat`` of 2**53 or more is ignored (the client clock is used); one just below is
+    read, and, being far past ``exp``, makes the token due at once."""
+    now = [1_000_000.0]
+    first = jwt({"token_type": "access", "iat": iat, "exp": now[0] + 100})
+    steps: list[Any] = [("POST", REFRESH_URL, refreshed(first)), ("GET", CONN_URL, ok())]
+    if read:
+        steps.append(("POST", REFRESH_URL, refreshed(access_token(now[0] + 10_000))))
+    steps.append(("GET", CONN_URL, ok()))
+    script = Script(*steps)
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 10
+    client.get(1)
+    assert script.done()
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_personal_access_token_is_not_sent_again(kind: str, status: int) -> None:
+    """After a 401 or 403 to the refresh, every later call gets that error without a request."""
+    script = Script(("POST", REFRESH_URL, ls_error(status, "Token is blacklisted")))
+    client = pat(kind, script)
+    for _ in range(2):
+        with pytest.raises(
+            APIStatusError,
+            match=f"^personal access token refused at {re.escape(REFRESH_URL)}: HTTP {status}",
+        ) as info:
+            client.get(1)
+        assert info.value.status_code == status
+        assert info.value.detail == "Token is blacklisted"
+    assert len(script.requests) == 1
+
+
+def test_plain_httpx_does_not_send_a_refused_token_again() -> None:
+    """Through plain httpx too, a refused personal access token is not sent a second time."""
+    script = Script(("POST", REFRESH_URL, ls_error(401, "Token is blacklisted")))
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    with httpx.Client(transport=httpx.MockTransport(script)) as http:
+        for _ in range(2):
+            with pytest.raises(
+                AuthenticationError,
+                match=f"^personal access token refused at {re.escape(REFRESH_URL)}: HTTP 401",
+            ):
+                http.get(CONN_URL, auth=auth)
+    assert len(script.requests) == 1
+
+
+def test_a_refused_opaque_refresh_token_echoed_back_is_hidden(kind: str) -> None:
+    """A refresh token of no known shape, quoted by the server, is still hidden: in the
+    error of the refusal and in the error every later call gets."""
+    token = "pat-0123456789abcdef0123"
+    script = Script(("POST", REFRESH_URL, ls_error(401, f"Token {token} is invalid")))
+    auth = PersonalAccessTokenAuth(token, base_url=BASE)
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    for _ in range(2):
+        with pytest.raises(AuthenticationError) as info:
+            client.get(1)
+        assert info.value.detail == "Token <redacted> is invalid"
+        assert token not in str(info.value)
+
+
+def test_an_auth_flow_driven_by_hand_gives_its_refresh_the_default_timeouts() -> None:
+    """Driven through the ``httpx.Auth`` protocol with a request that has no timeouts of its
+    own, the refresh gets the default ones, and is marked safe to re-send on a stale
+    kept-alive connection; its answer puts the access token on the request."""
+    access = access_token(time.time() + 3600)
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    request = httpx.Request("GET", CONN_URL)
+    flow = auth.sync_auth_flow(request)
+    refresh = next(flow)
+    assert (refresh.method, str(refresh.url)) == ("POST", REFRESH_URL)
+    assert refresh.extensions["timeout"] == DEFAULT_TIMEOUT.as_dict()
+    assert refresh.extensions[RESENDABLE] is True
+    answer: httpx.Response = refreshed(access)(refresh)
+    answer.request = refresh
+    assert flow.send(answer) is request
+    assert request.headers["Authorization"] == f"Bearer {access}"
+
+
+def test_plain_httpx_reads_a_streamed_refresh_answer(kind: str) -> None:
+    """The refresh answer arrives in pieces, as from a socket: httpx reads it whole for
+    the auth before its access token is taken."""
+    access = access_token(time.time() + 3600)
+    script = Script(("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()))
+    transport = StreamingTransport(script)
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    if kind == "sync":
+        with httpx.Client(transport=transport) as http:
+            status = http.get(CONN_URL, auth=auth).status_code
+    else:
+
+        async def get() -> int:
+            async with httpx.AsyncClient(transport=transport) as http:
+                return (await http.get(CONN_URL, auth=auth)).status_code
+
+        status = asyncio.run(get())
+    assert status == 200
+    assert script.requests[1].headers["Authorization"] == f"Bearer {access}"
+
+
+def test_a_refresh_is_logged_on_the_library_logger_without_tokens(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The refresh is a debug record of the ``ls_model_providers`` logger; no token in it."""
+    access = access_token(time.time() + 3600)
+    script = Script(("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()))
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE)
+    with (
+        caplog.at_level(logging.DEBUG, logger="ls_model_providers"),
+        httpx.Client(transport=httpx.MockTransport(script)) as http,
+    ):
+        assert http.get(CONN_URL, auth=auth).status_code == 200
+    records = [r for r in caplog.records if "refreshed access token" in r.getMessage()]
+    assert [(r.name, r.levelno) for r in records] == [("ls_model_providers", logging.DEBUG)]
+    assert REFRESH_URL in records[0].getMessage()
+    assert access not in caplog.text and REFRESH not in caplog.text
+
+
+def test_a_waiting_caller_refreshes_again_when_the_new_token_is_already_due() -> None:
+    """A call that waited for another's refresh does not settle for the token it brought if
+    that one is already due (issued expired, by the client's clock): it refreshes again."""
+    now = 1_000_000.0
+    refreshes = [0]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token/refresh/"):
+            refreshes[0] += 1
+            await asyncio.sleep(0.02)  # the other call comes to wait meanwhile
+            return httpx.Response(200, json={"access": access_token(now - 60)})
+        return ok()
+
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now)
+    results = Harness("async", handler, base_url=BASE, auth=auth).many([1, 1], concurrency=2)
+    assert all(not isinstance(r, Exception) for r in results)
+    assert refreshes[0] == 2
+
+
+def test_claims_one_character_past_16_kib_are_not_read(kind: str) -> None:
+    """The 16 KiB limit counts the characters sent, before decoding: a claims part of
+    16,385 characters is not read even when base64 would skip the stray one."""
+    now = [1_000_000.0]
+    header, claims, signature = _padded_access(now[0] + 100, 16_384).split(".")
+    access = f"{header}.{claims}!.{signature}"
+    script = Script(
+        ("POST", REFRESH_URL, refreshed(access)), ("GET", CONN_URL, ok()), ("GET", CONN_URL, ok())
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    client = Harness(kind, script, base_url=BASE, auth=auth)
+    client.get(1)
+    now[0] += 80  # past exp - 30 s, had it been read
+    client.get(1)
+    assert script.done(), "kept until the server refuses it"
