@@ -31,8 +31,10 @@ What "killed" leaves out:
 * *equivalent* mutants listed in ``EQUIVALENT`` below, each with why no behaviour can tell
   it from the original. The table shows the score with and without them.
 
-Usage: ``python benchmarks/mutation.py [--group core|conformance] [--keep] [--survivors]``
-(``--keep`` reuses the staged copy and mutmut's cached results, for a second look).
+Usage: ``python benchmarks/mutation.py [--group core|conformance] [--module _auth.py ...] [--keep]
+[--survivors]`` (``--module`` mutates only those modules of the group, in a stage of their own,
+to check a few modules' tests again; ``--keep`` reuses the staged copy and mutmut's cached
+results, for a second look).
 """
 
 from __future__ import annotations
@@ -828,24 +830,30 @@ def tally(relative: str, mutants: list[Mutant]) -> Row:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group", choices=[g.name for g in GROUPS], action="append")
+    parser.add_argument(
+        "--module", action="append", help="only this module of the group (repeatable)"
+    )
     parser.add_argument("--keep", action="store_true", help="reuse the staged copy and results")
     parser.add_argument("--survivors", action="store_true", help="list the text-only survivors too")
     parser.add_argument("--report", action="store_true", help="print the last run's table")
     parser.add_argument("--extra-phase", help=argparse.SUPPRESS)  # internal: phase 2's process
     args = parser.parse_args(argv)
     if args.extra_phase:
-        group = next(g for g in GROUPS if g.name == args.extra_phase)
+        group = _narrowed(next(g for g in GROUPS if g.name == args.extra_phase), args.module)
         where = STAGE / group.name
         run_extra(group, where, where / "extra-results.json")
         return 0
     started = time.monotonic()
     rows: list[Row] = []
-    for group in GROUPS:
-        if args.group and group.name not in args.group:
+    for whole in GROUPS:
+        if args.group and whole.name not in args.group:
+            continue
+        group = _narrowed(whole, args.module)
+        if not group.modules:
             continue
         where = STAGE / group.name if args.report else stage(group, args.keep)
         if not args.report:
-            _run_phases(group, where)
+            _run_phases(whole.name, args.module, where)
         extra = json.loads((where / "extra-results.json").read_text())
         with _in(where):
             sys.path[:0] = [str(where / "src"), str(where)]
@@ -873,10 +881,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(_score(row) >= 90 for row in rows) else 1
 
 
-def _run_phases(group: Group, where: Path) -> None:
+def _narrowed(group: Group, modules: list[str] | None) -> Group:
+    """``group`` with only ``modules`` (staged apart: the whole group's results stay)."""
+    if not modules:
+        return group
+    chosen = tuple(m for m in group.modules if m in modules)
+    stems = "-".join(Path(m).stem.strip("_") for m in chosen)
+    return Group(f"{group.name}-only-{stems}", chosen, group.tests)
+
+
+def _run_phases(group: str, modules: list[str] | None, where: Path) -> None:
     run_mutmut(where)
+    only = [f"--module={m}" for m in modules or []]
     subprocess.run(
-        [sys.executable, __file__, "--extra-phase", group.name],
+        [sys.executable, __file__, "--extra-phase", group, *only],
         cwd=where, env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"}, check=True,
     )  # fmt: skip
 
