@@ -725,6 +725,16 @@ def test_json_text_at_any_depth_never_comes_back_with_its_secret(levels: int) ->
         assert "<nested too deeply>" in shown
 
 
+@pytest.mark.parametrize("levels", [1, 30, 55, 60])
+def test_json_text_nested_past_the_bound_is_cut_not_written_back(levels: int) -> None:
+    """JSON text whose own nesting reaches past the bound: what lies beyond is cut, never
+    written back with the password it holds (find_secrets, bounded, does not see it)."""
+    deep = json.dumps(_objects(70 - levels, {"password": "hunter2hunter2"}))
+    shown = json.dumps(redact(_objects(levels, {"model_params": deep})))
+    assert "hunter2" not in shown
+    assert "<nested too deeply>" in shown
+
+
 def test_a_scrubber_changed_after_a_discard_sees_its_current_secrets() -> None:
     """Secrets added and discarded after a discard: a text scrubbed before those changes is
     scrubbed again with the secrets held now, not recalled."""

@@ -90,15 +90,21 @@ def is_mask(value: str) -> bool:
 _JSON_WHITESPACE = " \t\n\r"
 
 
+#: What ``_json_text`` gives for JSON text this package does not read (nested too deep,
+#: numbers out of range): not plain text, and not to be shown as it came.
+_UNREAD = object()
+
+
 def _json_text(value: str) -> Any:
-    """The JSON object or array a string holds (``model_params`` sent as text), else None."""
+    """The JSON object or array a string holds (``model_params`` sent as text), ``_UNREAD``
+    for JSON this package refuses to read, else None."""
     text = value.strip(_JSON_WHITESPACE)
     if text[:1] not in ("{", "[") or text[-1:] not in ("}", "]"):
         return None
     try:
         return loads(value)
-    except JSONRejected:
-        return None
+    except JSONRejected as exc:
+        return None if exc.malformed else _UNREAD
 
 
 class Found(NamedTuple):
@@ -130,7 +136,7 @@ def find_secrets(value: Any, depth: int = MAX_JSON_DEPTH, _path: str = "") -> It
         named = isinstance(key, str) and is_secret_name(key)
         if isinstance(item, str):
             inner = None if named else _json_text(item)
-            if inner is not None:  # JSON text: what is inside is named by where it is
+            if inner is not None and inner is not _UNREAD:  # JSON text: named by where it is
                 yield from find_secrets(inner, depth - 1, path + ".")
             elif item and (named or is_secret_value(item)):
                 yield Found(path, item, named and is_mask(item))
@@ -185,15 +191,15 @@ def redact(value: Any, depth: int = MAX_JSON_DEPTH) -> Any:
     if value == REDACTED:
         return value
     # JSON text is a container at this string's level, as find_secrets reads it: past the
-    # bound it is cut like any container, never written back unread.
+    # bound it is cut like any container, never written back unread. It is written back as
+    # it came only when redacting changed nothing in it (no secret, nothing past the bound).
     inner = _json_text(value)
     if inner is None:
         return value
-    if depth <= 0:
+    if depth <= 0 or inner is _UNREAD:
         return TOO_DEEP
-    if next(find_secrets(inner, depth), None) is not None:
-        return json.dumps(redact(inner, depth), ensure_ascii=False)
-    return value
+    redacted = redact(inner, depth)
+    return value if redacted == inner else json.dumps(redacted, ensure_ascii=False)
 
 
 def mask(secret: str) -> str:
