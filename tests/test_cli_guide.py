@@ -215,11 +215,14 @@ def test_an_early_ctrl_c_is_130_and_one_line(delay: float, tmp_path: Path) -> No
     # In the first ~0.4 s (while Python imports the package) it ended in a traceback and
     # exit -2; imports take longer on a loaded machine, so several delays. (The interpreter's
     # own start, a few tens of milliseconds before any code of ours runs, stays Python's.)
+    # Enough cases that the run outlives every delay, even on a quiet machine (with two it
+    # could end before 0.6 s, and the test then said nothing about Ctrl-C).
     process = subprocess.Popen(
-        [sys.executable, "-m", "ls_model_providers", "conformance", "--max-examples", "2"],
+        [sys.executable, "-m", "ls_model_providers", "conformance", "--max-examples", "400"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
     )  # fmt: skip
     time.sleep(delay)
+    assert process.poll() is None, "the run ended before the signal was sent"
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, (out, err)
