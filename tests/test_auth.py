@@ -329,19 +329,27 @@ def test_personal_access_token_auth_works_with_plain_httpx() -> None:
     )
 
 
+def _two_refreshes(
+    kind: str, first: httpx.Response, second: httpx.Response, now: list[float]
+) -> tuple[Script, Harness]:
+    """A refresh answered ``first``, two GETs, a refresh answered ``second``, a GET; the
+    client's clock reads ``now[0]``."""
+    script = Script(
+        ("POST", REFRESH_URL, first),
+        ("GET", CONN_URL, ok()),
+        ("GET", CONN_URL, ok()),
+        ("POST", REFRESH_URL, second),
+        ("GET", CONN_URL, ok()),
+    )
+    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
+    return script, Harness(kind, script, base_url=BASE, auth=auth)
+
+
 def test_a_short_lived_access_token_is_used_until_half_its_life(kind: str) -> None:
     """A 20 s token is within the 30 s margin on arrival: refreshed at 10 s, not on every call."""
     now = [1_000_000.0]
     first, second = access_token(now[0] + 20), access_token(now[0] + 40)
-    script = Script(
-        ("POST", REFRESH_URL, refreshed(first)),
-        ("GET", CONN_URL, ok()),
-        ("GET", CONN_URL, ok()),
-        ("POST", REFRESH_URL, refreshed(second)),
-        ("GET", CONN_URL, ok()),
-    )
-    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
-    client = Harness(kind, script, base_url=BASE, auth=auth)
+    script, client = _two_refreshes(kind, refreshed(first), refreshed(second), now)
     client.get(1)
     now[0] += 9
     client.get(1)
@@ -688,15 +696,7 @@ def test_a_client_clock_ahead_of_the_server_reads_the_lifetime_on_the_server_clo
         first = access_token(server_now + 3600)
         answer = _refreshed_with_date(first, email.utils.formatdate(server_now, usegmt=True))
     second = access_token(now[0] + 10_000)
-    script = Script(
-        ("POST", REFRESH_URL, answer),
-        ("GET", CONN_URL, ok()),
-        ("GET", CONN_URL, ok()),
-        ("POST", REFRESH_URL, refreshed(second)),
-        ("GET", CONN_URL, ok()),
-    )
-    auth = PersonalAccessTokenAuth(REFRESH, base_url=BASE, clock=lambda: now[0])
-    client = Harness(kind, script, base_url=BASE, auth=auth)
+    script, client = _two_refreshes(kind, answer, refreshed(second), now)
     client.get(1)
     now[0] += 3569
     client.get(1)
