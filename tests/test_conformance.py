@@ -858,10 +858,11 @@ def _ours(app: Any, seen: list[Seen]) -> list[Seen]:
 
 
 def test_a_run_outlives_access_tokens_refreshed_before_expiry() -> None:
-    # An access token lives 1 s on the server. The server's clock runs REFRESH_MARGIN - 0.5 s
-    # ahead of the client's, so the client finds each token due 0.5 s after it was minted.
+    # An access token lives 1 s on the server. The server's clock runs REFRESH_MARGIN - 0.7 s
+    # ahead of the client's, so the client finds each token due 0.3 s after it was minted,
+    # 0.7 s before it dies (0.5 s was too little for a request on a loaded machine).
     # The rate makes the run last longer than 1 s (38 requests at 30/s): it outlives tokens.
-    skew = C.REFRESH_MARGIN - 0.5
+    skew = C.REFRESH_MARGIN - 0.7
     app = create_app(access_ttl=1.0, clock=lambda: time.time() + skew)
     refresh = app.state.mock.issue_refresh_token(1)
     seen: list[Seen] = []
